@@ -69,4 +69,6 @@ backend.add(import('@backstage/plugin-signals-backend'));
 // mcp actions plugin
 backend.add(import('@backstage/plugin-mcp-actions-backend'));
 
+backend.add(import('@canary-release/backstage-plugin-canary-backend'));
+backend.add(import('@canary-release/backstage-plugin-canary-backend-module-demo'));
 backend.start();

@@ -1,0 +1,56 @@
+export interface Config {
+  /** Configuration of the canary plugin. */
+  canary?: {
+    /**
+     * The strategy a rollout gets unless its launch request says otherwise. Durations are a number
+     * and a unit: `500ms`, `30s`, `30m`, `2h`, `1d`.
+     */
+    defaults?: {
+      /** Traffic stages in order; weights increase. Default: 5 % 30m, 25 % 1h, 50 % 2h. */
+      stages?: Array<{
+        /** Percent of traffic on the canary, 1-100. */
+        weight: number;
+        /** The stage is judged once this much time has passed. */
+        minDuration: string;
+        /** Without a passing verdict by then, the inconclusive policy applies. Default: 2x minDuration. */
+        maxDuration?: string;
+        /** A user approves before traffic moves to this stage. */
+        requireApproval?: boolean;
+      }>;
+      analysis?: {
+        /** Time between two looks at the metrics. Default 1m. */
+        interval?: string;
+        /** A look with fewer canary requests counts as a look without data. Default 20. */
+        minRequestsPerLook?: number;
+        /** A stage needs this many canary requests to pass. Default 200. */
+        minRequestsPerStage?: number;
+        /** Consecutive looks without data before `noDataAction` applies. Default 3. */
+        maxConsecutiveNoData?: number;
+        /** Default `pause`. */
+        noDataAction?: 'pause' | 'rollback';
+        /** At a stage's maximum duration without a passing verdict. Default `pause`. */
+        inconclusiveAction?: 'pause' | 'rollback';
+        /** Rates are fractions (0.01 = 1 %), latencies milliseconds. */
+        thresholds?: {
+          /** Checked on the whole stage when it ends. */
+          success?: {
+            maxErrorRate?: number;
+            maxErrorRateIncrease?: number;
+            maxP95Ms?: number;
+          };
+          /** Checked on every look; any one that fires rolls back. */
+          rollback?: {
+            maxErrorRate?: number;
+            maxErrorRateRatio?: number;
+            maxP95Ms?: number;
+            maxP95Ratio?: number;
+          };
+        };
+      };
+    };
+    engine?: {
+      /** How often the engine looks at active rollouts, e.g. `5s`. Default 5s. */
+      tickInterval?: string;
+    };
+  };
+}

@@ -1,0 +1,73 @@
+import type {
+  ArmSample,
+  AuditEvent,
+  MetricVerdict,
+  Rollout,
+  RolloutAction,
+  Weights,
+} from '@canary-release/backstage-plugin-canary-common';
+import type { WorkloadState } from '@canary-release/backstage-plugin-canary-node';
+
+/** A rollout as stored: everything but what is derived for the API. */
+export type RolloutRecord = Omit<Rollout, 'allowedActions'>;
+
+/** What the router and the workload controller report right now. */
+export interface ActualState {
+  weights: Weights;
+  workload: WorkloadState;
+}
+
+/** One look at the metrics of both arms over a window. */
+export interface Look {
+  window: { start: string; end: string };
+  baseline?: ArmSample;
+  canary?: ArmSample;
+  /** Why the look has no samples (the provider failed). */
+  error?: string;
+}
+
+/** A user's (or a service's) request to act on a rollout. */
+export interface Command {
+  action: RolloutAction;
+  actor: string;
+  reason?: string;
+}
+
+/** Everything `decide` knows of the world beyond the stored rollout. */
+export interface Observations {
+  /** Absent when the router or the workload could not be read; see `actualError`. */
+  actual?: ActualState;
+  actualError?: string;
+  /** Present when a look was due and taken. */
+  look?: Look;
+  command?: Command;
+  /** An error no retry will fix (e.g. the entity names a router nobody registered). */
+  fatal?: string;
+}
+
+/** Idempotent operations on the world; the engine repeats them until the world matches. */
+export type Action =
+  | { type: 'deployCanary'; version: string; weight: number }
+  | { type: 'setWeights'; weights: Weights }
+  | { type: 'setStableVersion'; version: string }
+  | { type: 'removeCanary' };
+
+/** An audit event before the store gives it an id. */
+export type AuditEventDraft = Omit<AuditEvent, 'id'>;
+
+/** The verdicts of one look, kept in the measurements table. */
+export interface LookRecord {
+  look: Look;
+  stageIndex: number;
+  verdicts: MetricVerdict[];
+}
+
+/** What `decide` returns. */
+export interface Decision {
+  rollout: RolloutRecord;
+  actions: Action[];
+  events: AuditEventDraft[];
+  lookRecord?: LookRecord;
+  /** True when the stored rollout must be saved (something changed). */
+  changed: boolean;
+}

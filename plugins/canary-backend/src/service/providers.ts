@@ -1,0 +1,65 @@
+import { InputError } from '@backstage/errors';
+import type { RolloutTarget } from '@canary-release/backstage-plugin-canary-common';
+import type {
+  CanaryProvidersExtensionPoint,
+  MetricsProvider,
+  TrafficRouter,
+  WorkloadController,
+} from '@canary-release/backstage-plugin-canary-node';
+
+/** The providers a target uses. */
+export interface TargetProviders {
+  router: TrafficRouter;
+  metrics: MetricsProvider;
+  workload: WorkloadController;
+}
+
+/** What backend modules registered through the extension point, by kind. */
+export class ProviderRegistry implements CanaryProvidersExtensionPoint {
+  private readonly routers = new Map<string, TrafficRouter>();
+  private readonly metrics = new Map<string, MetricsProvider>();
+  private readonly workloads = new Map<string, WorkloadController>();
+
+  addTrafficRouter(kind: string, router: TrafficRouter) {
+    register(this.routers, 'traffic router', kind, router);
+  }
+
+  addMetricsProvider(kind: string, provider: MetricsProvider) {
+    register(this.metrics, 'metrics provider', kind, provider);
+  }
+
+  addWorkloadController(kind: string, controller: WorkloadController) {
+    register(this.workloads, 'workload controller', kind, controller);
+  }
+
+  /** The providers of a target; an InputError naming what is missing. */
+  forTarget(target: RolloutTarget): TargetProviders {
+    const missing = [
+      !this.routers.has(target.router) && `traffic router "${target.router}"`,
+      !this.metrics.has(target.metrics) && `metrics provider "${target.metrics}"`,
+      !this.workloads.has(target.workload) &&
+        `workload controller "${target.workload}"`,
+    ].filter(Boolean);
+    if (missing.length > 0) {
+      throw new InputError(
+        `No ${missing.join(', ')} is installed in this backend (installed: routers ${list(this.routers)}; metrics ${list(this.metrics)}; workloads ${list(this.workloads)})`,
+      );
+    }
+    return {
+      router: this.routers.get(target.router)!,
+      metrics: this.metrics.get(target.metrics)!,
+      workload: this.workloads.get(target.workload)!,
+    };
+  }
+}
+
+function register<T>(map: Map<string, T>, what: string, kind: string, impl: T) {
+  if (map.has(kind)) {
+    throw new Error(`A ${what} of kind "${kind}" is already registered`);
+  }
+  map.set(kind, impl);
+}
+
+function list(map: Map<string, unknown>): string {
+  return map.size ? [...map.keys()].join(', ') : 'none';
+}

@@ -1,0 +1,7 @@
+/**
+ * Types, permissions, annotations and statistics shared by the canary plugins. Isomorphic: no I/O,
+ * no Node.js or browser APIs.
+ *
+ * @packageDocumentation
+ */
+export * from './model';

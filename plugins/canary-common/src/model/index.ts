@@ -1,0 +1,5 @@
+export * from './phases';
+export * from './rollout';
+export * from './annotations';
+export * from './permissions';
+export * from './samples';

@@ -1,0 +1,35 @@
+import { createPermission } from '@backstage/plugin-permission-common';
+
+/**
+ * Permissions are resource permissions on the catalog entity, so a policy can allow them to the
+ * entity's owners with the catalog's own conditions (`isEntityOwner`).
+ */
+const RESOURCE_TYPE_CATALOG_ENTITY = 'catalog-entity';
+
+/** See rollouts, their analysis and their audit trail. @public */
+export const canaryRolloutReadPermission = createPermission({
+  name: 'canary.rollout.read',
+  attributes: { action: 'read' },
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+});
+
+/** Launch a rollout of an entity. @public */
+export const canaryRolloutLaunchPermission = createPermission({
+  name: 'canary.rollout.launch',
+  attributes: { action: 'create' },
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+});
+
+/** Pause, resume, promote, approve, abort or retry a rollout. @public */
+export const canaryRolloutControlPermission = createPermission({
+  name: 'canary.rollout.control',
+  attributes: { action: 'update' },
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+});
+
+/** @public */
+export const canaryPermissions = [
+  canaryRolloutReadPermission,
+  canaryRolloutLaunchPermission,
+  canaryRolloutControlPermission,
+];

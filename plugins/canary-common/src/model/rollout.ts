@@ -1,0 +1,218 @@
+import type { Phase, RolloutAction } from './phases';
+
+/** Traffic split in percent; the two always add up to 100. @public */
+export interface Weights {
+  stable: number;
+  canary: number;
+}
+
+/** Where a rollout acts: taken from the catalog entity's annotations. @public */
+export interface RolloutTarget {
+  /** Cluster name (`backstage.io/kubernetes-cluster`), when the workload kind needs one. */
+  cluster?: string;
+  /** Namespace (`backstage.io/kubernetes-namespace`), `default` when absent. */
+  namespace: string;
+  /** Workload name (`backstage.io/kubernetes-id`). */
+  name: string;
+  /** Which TrafficRouter moves traffic (`canary.backstage.io/router`). */
+  router: string;
+  /** The router's object, e.g. a VirtualService name (`canary.backstage.io/router-object`). */
+  routerObject?: string;
+  /** Which MetricsProvider reads metrics (`canary.backstage.io/metrics`). */
+  metrics: string;
+  /** Which WorkloadController deploys versions (`canary.backstage.io/workload`). */
+  workload: string;
+}
+
+/** One traffic stage. Durations are milliseconds. @public */
+export interface Stage {
+  /** Percent of traffic sent to the canary, 1-100. */
+  weight: number;
+  /** The stage is judged once this much time has passed. */
+  minDurationMs: number;
+  /** After this long without a passing verdict the inconclusive policy applies. */
+  maxDurationMs: number;
+  /** A user approves before traffic moves to this stage. */
+  requireApproval: boolean;
+}
+
+/**
+ * Threshold rules. Rates are fractions (0.01 = 1 %), latencies milliseconds. Every field is
+ * optional: a rule that is not set is not checked.
+ *
+ * @public
+ */
+export interface ThresholdRules {
+  /** Checked on the whole stage when it ends: all must hold to promote the stage. */
+  success: {
+    maxErrorRate?: number;
+    /** Canary error rate minus baseline error rate, as a fraction. */
+    maxErrorRateIncrease?: number;
+    maxP95Ms?: number;
+  };
+  /** Checked on every look: any one that fires rolls back at once. */
+  rollback: {
+    maxErrorRate?: number;
+    /** Canary error rate above N times the baseline's (baseline floored at 0.1 %). */
+    maxErrorRateRatio?: number;
+    maxP95Ms?: number;
+    /** Canary p95 above N times the baseline's. */
+    maxP95Ratio?: number;
+  };
+}
+
+/** What happens when a policy triggers. @public */
+export type PolicyAction = 'pause' | 'rollback';
+
+/** @public */
+export interface AnalysisSettings {
+  /** Time between two looks at the metrics. */
+  intervalMs: number;
+  /** A look with fewer canary requests than this counts as a look without data. */
+  minRequestsPerLook: number;
+  /** A stage needs at least this many canary requests before it can pass. */
+  minRequestsPerStage: number;
+  thresholds: ThresholdRules;
+  /** After this many consecutive looks without data, `noDataAction` applies. */
+  maxConsecutiveNoData: number;
+  noDataAction: PolicyAction;
+  /** At a stage's maximum duration without a passing verdict. */
+  inconclusiveAction: PolicyAction;
+}
+
+/** @public */
+export interface Strategy {
+  stages: Stage[];
+  analysis: AnalysisSettings;
+}
+
+/** Latency histogram: counts[i] observations <= bounds[i] (seconds); the last count is open. @public */
+export interface Histogram {
+  bounds: number[];
+  counts: number[];
+}
+
+/** What a MetricsProvider reports for one arm over one window: counts, not averages. @public */
+export interface ArmSample {
+  requests: number;
+  errors: number;
+  latency?: Histogram;
+}
+
+/** @public */
+export type Arm = 'baseline' | 'canary';
+
+/** @public */
+export type VerdictKind = 'pass' | 'fail' | 'inconclusive' | 'nodata' | 'error';
+
+/** The judgement of one metric at one look, with the numbers behind it. @public */
+export interface MetricVerdict {
+  /** e.g. `error-rate`, `latency-p95`. */
+  metric: string;
+  /** Which rule or test produced it, e.g. `rollback.maxErrorRate` or `msprt`. */
+  rule: string;
+  verdict: VerdictKind;
+  /** The canary's value (or the difference, for comparisons) in the metric's units. */
+  estimate?: number;
+  baseline?: number;
+  canary?: number;
+  /** The limit the value was held against. */
+  threshold?: number;
+  interval?: [number, number];
+  pValue?: number;
+  sampleSize?: { baseline: number; canary: number };
+  /** One sentence a service owner understands. */
+  explanation: string;
+}
+
+/** Cumulative samples of the current stage, per arm. @public */
+export interface StageTotals {
+  baseline: ArmSample;
+  canary: ArmSample;
+}
+
+/** @public */
+export interface RolloutAnalysisState {
+  lastLookAt?: string;
+  nextLookAt?: string;
+  consecutiveNoData: number;
+  stageTotals: StageTotals;
+  latestVerdicts: MetricVerdict[];
+}
+
+/** A rollout as the API returns it. Times are ISO 8601 strings. @public */
+export interface Rollout {
+  id: string;
+  entityRef: string;
+  target: RolloutTarget;
+  stableVersion: string;
+  canaryVersion: string;
+  strategy: Strategy;
+  phase: Phase;
+  /** Index into strategy.stages; -1 before the first stage. */
+  stageIndex: number;
+  stageStartedAt?: string;
+  /** The traffic split the engine wants (the router is reconciled to it). */
+  weights: Weights;
+  /** Why the rollout is where it is, in one line. */
+  message: string;
+  analysis: RolloutAnalysisState;
+  /** Where a rollback ends: RolledBack (automatic) or Aborted (a user). */
+  rollbackEndPhase?: 'RolledBack' | 'Aborted';
+  createdBy: string;
+  reason?: string;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt?: string;
+  /** Optimistic-concurrency version, bumped on every save. */
+  revision: number;
+  /** The manual actions the current phase allows. */
+  allowedActions: RolloutAction[];
+}
+
+/** One row of the audit trail. @public */
+export interface AuditEvent {
+  id: number;
+  rolloutId: string;
+  entityRef: string;
+  at: string;
+  /** A user entity ref, a service principal, or `engine`. */
+  actor: string;
+  action: string;
+  phaseBefore?: Phase;
+  phaseAfter: Phase;
+  stageIndex: number;
+  weightsBefore?: Weights;
+  weightsAfter: Weights;
+  reason: string;
+  /** The numbers behind an automatic decision (verdicts, samples) or a manual action. */
+  details: Record<string, unknown>;
+}
+
+/** One measured value of one metric and arm over one window. @public */
+export interface Measurement {
+  rolloutId: string;
+  stageIndex: number;
+  metric: string;
+  arm: Arm;
+  windowStart: string;
+  windowEnd: string;
+  value: number | null;
+}
+
+/** The answer of `GET /rollouts/:id/analysis`. @public */
+export interface RolloutAnalysis {
+  rolloutId: string;
+  series: Array<{
+    metric: string;
+    arm: Arm;
+    points: Array<{ at: string; stageIndex: number; value: number | null }>;
+  }>;
+  verdicts: Array<{ at: string; stageIndex: number; verdicts: MetricVerdict[] }>;
+}
+
+/** A page of a list route. @public */
+export interface Page<T> {
+  items: T[];
+  nextCursor?: string;
+}

@@ -1,0 +1,63 @@
+import type {
+  ArmSample,
+  RolloutTarget,
+  Weights,
+} from '@canary-release/backstage-plugin-canary-common';
+
+/**
+ * Moves traffic between the stable and the canary version (Istio VirtualService, Gateway API
+ * HTTPRoute, the demo router, ...). Calls must be idempotent: the engine repeats them after a crash.
+ *
+ * @public
+ */
+export interface TrafficRouter {
+  setWeights(target: RolloutTarget, weights: Weights): Promise<void>;
+  getWeights(target: RolloutTarget): Promise<Weights>;
+}
+
+/** The versions a workload runs and whether they are ready to take traffic. @public */
+export interface WorkloadState {
+  stable: { version: string; ready: boolean };
+  /** Absent when no canary is deployed (or it is scaled to zero). */
+  canary?: { version: string; ready: boolean };
+}
+
+/**
+ * Deploys versions: the canary next to the stable workload, and the stable workload's own
+ * version at promotion. Calls must be idempotent.
+ *
+ * @public
+ */
+export interface WorkloadController {
+  getState(target: RolloutTarget): Promise<WorkloadState>;
+  /** Runs `version` as the canary, sized for `weight` percent of the traffic. */
+  deployCanary(
+    target: RolloutTarget,
+    version: string,
+    weight: number,
+  ): Promise<void>;
+  /** Removes the canary, or scales it to zero. */
+  removeCanary(target: RolloutTarget): Promise<void>;
+  /** Makes the stable workload run `version` (the promotion). */
+  setStableVersion(target: RolloutTarget, version: string): Promise<void>;
+}
+
+/** A time window, start inclusive, end exclusive. @public */
+export interface SampleWindow {
+  start: Date;
+  end: Date;
+}
+
+/**
+ * Reads counts for one arm over one window. Returns counts, not averages, so the judge can weigh
+ * them. A provider that cannot answer throws; the engine records that look as having no data.
+ *
+ * @public
+ */
+export interface MetricsProvider {
+  sample(
+    target: RolloutTarget,
+    arm: 'baseline' | 'canary',
+    window: SampleWindow,
+  ): Promise<ArmSample>;
+}
