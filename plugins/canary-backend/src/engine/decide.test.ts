@@ -1,0 +1,472 @@
+import { ConflictError } from '@backstage/errors';
+import {
+  PHASES,
+  Phase,
+  ROLLOUT_ACTIONS,
+  RolloutAction,
+  allowedActions,
+} from '@canary-release/backstage-plugin-canary-common';
+import { resolveStrategy } from '../strategy/strategy';
+import { decide } from './decide';
+import { at, inStage, makeRollout, sample, T0, worldOf } from './testRollout';
+import type { RolloutRecord } from './types';
+
+const MIN_STAGE_0 = 30 * 60_000;
+const ALL_STABLE = { stable: 100, canary: 0 };
+
+/** A rollout in `phase` with enough state for every action to be meaningful. */
+function rolloutIn(phase: Phase): RolloutRecord {
+  switch (phase) {
+    case 'Pending':
+      return makeRollout();
+    case 'Progressing':
+    case 'Paused':
+    case 'AwaitingApproval':
+      return inStage(0, phase);
+    case 'Promoting':
+    case 'RollingBack':
+      return makeRollout({ phase, stageIndex: 2, weights: ALL_STABLE });
+    default:
+      return makeRollout({ phase, stageIndex: 1, finishedAt: T0.toISOString() });
+  }
+}
+
+/**
+ * What each manual action does in each phase, written out by hand (not derived from the table
+ * the engine uses), so the test checks the table rather than repeating it. Absent: 409.
+ */
+const EXPECTED: Record<Phase, Partial<Record<RolloutAction, Phase>>> = {
+  Pending: { abort: 'Aborted' },
+  Progressing: {
+    pause: 'Paused',
+    promote: 'Progressing',
+    'promote-full': 'Promoting',
+    abort: 'RollingBack',
+  },
+  Paused: {
+    resume: 'Progressing',
+    promote: 'Progressing',
+    'promote-full': 'Promoting',
+    abort: 'RollingBack',
+  },
+  AwaitingApproval: {
+    approve: 'Progressing',
+    promote: 'Progressing',
+    'promote-full': 'Promoting',
+    abort: 'RollingBack',
+  },
+  Promoting: {},
+  Succeeded: {},
+  RollingBack: {},
+  RolledBack: { retry: 'Pending' },
+  Aborted: { retry: 'Pending' },
+  Failed: { retry: 'Pending', abort: 'RollingBack' },
+};
+
+describe('decide: manual actions in every phase', () => {
+  const cases = PHASES.flatMap(phase =>
+    ROLLOUT_ACTIONS.map(action => [phase, action] as const),
+  );
+
+  it.each(cases)('%s + %s', (phase, action) => {
+    const rollout = rolloutIn(phase);
+    const command = { action, actor: 'user:default/owner', reason: 'because' };
+    const expected = EXPECTED[phase][action];
+    const run = () =>
+      decide(rollout, { actual: worldOf(rollout), command }, at(1000));
+    if (!expected) {
+      expect(run).toThrow(ConflictError);
+      expect(allowedActions(phase, false)).not.toContain(action);
+      return;
+    }
+    const decision = run();
+    expect(decision.rollout.phase).toBe(expected);
+    expect(allowedActions(phase, false)).toContain(action);
+    expect(decision.events).toHaveLength(1);
+    expect(decision.events[0]).toMatchObject({
+      actor: 'user:default/owner',
+      action,
+      phaseBefore: phase,
+      phaseAfter: expected,
+      reason: 'because',
+    });
+  });
+
+  it('promote from the last stage completes the rollout', () => {
+    const decision = decide(
+      inStage(2),
+      { command: { action: 'promote', actor: 'user:default/a' } },
+      at(1),
+    );
+    expect(decision.rollout.phase).toBe('Promoting');
+    expect(decision.rollout.weights).toEqual(ALL_STABLE);
+  });
+
+  it('promote enters the next stage and waits for its weights', () => {
+    const decision = decide(
+      inStage(0),
+      { command: { action: 'promote', actor: 'user:default/a' } },
+      at(1),
+    );
+    expect(decision.rollout).toMatchObject({
+      phase: 'Progressing',
+      stageIndex: 1,
+      weights: { stable: 75, canary: 25 },
+      stageStartedAt: undefined,
+    });
+  });
+
+  it('abort from a stage rolls back and ends as Aborted', () => {
+    const rollout = inStage(1);
+    const aborted = decide(
+      rollout,
+      { actual: worldOf(rollout), command: { action: 'abort', actor: 'user:default/a' } },
+      at(1),
+    );
+    expect(aborted.rollout.rollbackEndPhase).toBe('Aborted');
+    expect(aborted.actions).toEqual([
+      { type: 'setWeights', weights: ALL_STABLE },
+    ]);
+    const back = { ...worldOf(aborted.rollout), workload: { stable: { version: '1.0.0', ready: true } } };
+    const done = decide(aborted.rollout, { actual: back }, at(2));
+    expect(done.rollout.phase).toBe('Aborted');
+    expect(done.rollout.finishedAt).toBe(at(2).toISOString());
+  });
+
+  it('a forbidden action changes nothing', () => {
+    const rollout = rolloutIn('Succeeded');
+    const copy = structuredClone(rollout);
+    expect(() =>
+      decide(rollout, { command: { action: 'pause', actor: 'a' } }, at(1)),
+    ).toThrow('Cannot pause a rollout that is Succeeded');
+    expect(rollout).toEqual(copy);
+  });
+
+  it('retry resets the rollout to its first stage', () => {
+    const decision = decide(
+      makeRollout({
+        phase: 'RolledBack',
+        stageIndex: 1,
+        finishedAt: T0.toISOString(),
+        rollbackEndPhase: 'RolledBack',
+      }),
+      { command: { action: 'retry', actor: 'user:default/a' } },
+      at(1),
+    );
+    expect(decision.rollout).toMatchObject({
+      phase: 'Pending',
+      stageIndex: -1,
+      finishedAt: undefined,
+      rollbackEndPhase: undefined,
+    });
+  });
+});
+
+describe('decide: engine ticks', () => {
+  const healthy = { baseline: sample(2000, 10), canary: sample(200, 1) };
+  const look = (ms: number, arms = healthy) => ({
+    window: { start: at(ms - 60_000).toISOString(), end: at(ms).toISOString() },
+    ...arms,
+  });
+
+  it('starts a pending rollout and deploys the canary first', () => {
+    const rollout = makeRollout();
+    const decision = decide(rollout, { actual: worldOf(rollout) }, T0);
+    expect(decision.rollout).toMatchObject({
+      phase: 'Progressing',
+      stageIndex: 0,
+      weights: { stable: 95, canary: 5 },
+    });
+    expect(decision.actions).toEqual([
+      { type: 'deployCanary', version: '1.1.0', weight: 5 },
+    ]);
+    expect(decision.events[0]).toMatchObject({ actor: 'engine', action: 'start' });
+  });
+
+  it('waits for the canary to be ready before shifting traffic', () => {
+    const rollout = { ...inStage(0), stageStartedAt: undefined };
+    const notReady = {
+      weights: ALL_STABLE,
+      workload: {
+        stable: { version: '1.0.0', ready: true },
+        canary: { version: '1.1.0', ready: false },
+      },
+    };
+    const waiting = decide(rollout, { actual: notReady }, at(1));
+    expect(waiting.actions).toEqual([]);
+    expect(waiting.changed).toBe(false);
+
+    const ready = {
+      ...notReady,
+      workload: { ...notReady.workload, canary: { version: '1.1.0', ready: true } },
+    };
+    expect(decide(rollout, { actual: ready }, at(2)).actions).toEqual([
+      { type: 'deployCanary', version: '1.1.0', weight: 5 },
+      { type: 'setWeights', weights: { stable: 95, canary: 5 } },
+    ]);
+  });
+
+  it('starts the stage clock when the router confirms the weights', () => {
+    const rollout = { ...inStage(0), stageStartedAt: undefined };
+    const decision = decide(rollout, { actual: worldOf(rollout) }, at(5000));
+    expect(decision.rollout.stageStartedAt).toBe(at(5000).toISOString());
+    expect(decision.events[0]).toMatchObject({ action: 'traffic-shifted' });
+  });
+
+  it('keeps judging until the minimum duration, adding up the stage', () => {
+    const rollout = inStage(0);
+    const decision = decide(
+      rollout,
+      { actual: worldOf(rollout), look: look(60_000) },
+      at(60_000),
+    );
+    expect(decision.rollout.phase).toBe('Progressing');
+    expect(decision.rollout.stageIndex).toBe(0);
+    expect(decision.rollout.analysis.stageTotals.canary.requests).toBe(200);
+    expect(decision.rollout.analysis.nextLookAt).toBe(at(120_000).toISOString());
+    expect(decision.lookRecord?.verdicts.every(v => v.verdict === 'pass')).toBe(true);
+    expect(decision.events).toEqual([]);
+  });
+
+  it('advances a healthy stage at its minimum duration', () => {
+    const rollout = inStage(0);
+    const decision = decide(
+      rollout,
+      { actual: worldOf(rollout), look: look(MIN_STAGE_0) },
+      at(MIN_STAGE_0),
+    );
+    expect(decision.rollout).toMatchObject({
+      phase: 'Progressing',
+      stageIndex: 1,
+      weights: { stable: 75, canary: 25 },
+    });
+    expect(decision.rollout.analysis.stageTotals.canary.requests).toBe(0);
+    expect(decision.events[0]).toMatchObject({ action: 'advance', actor: 'engine' });
+    expect(decision.events[0].details).toHaveProperty('verdicts');
+  });
+
+  it('waits for approval when the next stage has a gate', () => {
+    const base = inStage(0);
+    const rollout = {
+      ...base,
+      strategy: {
+        ...base.strategy,
+        stages: base.strategy.stages.map((s, i) => ({ ...s, requireApproval: i === 1 })),
+      },
+    };
+    const decision = decide(
+      rollout,
+      { actual: worldOf(rollout), look: look(MIN_STAGE_0) },
+      at(MIN_STAGE_0),
+    );
+    expect(decision.rollout.phase).toBe('AwaitingApproval');
+    expect(decision.rollout.stageIndex).toBe(0);
+  });
+
+  it('promotes after the last stage, then swaps stable and removes the canary', () => {
+    const rollout = inStage(2);
+    const end = rollout.strategy.stages[2].minDurationMs;
+    const promoting = decide(
+      rollout,
+      { actual: worldOf(rollout), look: look(end) },
+      at(end),
+    );
+    expect(promoting.rollout.phase).toBe('Promoting');
+    expect(promoting.actions).toEqual([{ type: 'setStableVersion', version: '1.1.0' }]);
+
+    const swapped = {
+      weights: { stable: 50, canary: 50 },
+      workload: {
+        stable: { version: '1.1.0', ready: true },
+        canary: { version: '1.1.0', ready: true },
+      },
+    };
+    expect(decide(promoting.rollout, { actual: swapped }, at(end + 1)).actions).toEqual([
+      { type: 'setWeights', weights: ALL_STABLE },
+    ]);
+    const drained = { ...swapped, weights: ALL_STABLE };
+    expect(decide(promoting.rollout, { actual: drained }, at(end + 2)).actions).toEqual([
+      { type: 'removeCanary' },
+    ]);
+    const done = decide(
+      promoting.rollout,
+      { actual: { weights: ALL_STABLE, workload: { stable: { version: '1.1.0', ready: true } } } },
+      at(end + 3),
+    );
+    expect(done.rollout.phase).toBe('Succeeded');
+    expect(done.rollout.finishedAt).toBe(at(end + 3).toISOString());
+  });
+
+  it('rolls back at once when a rollback rule fires, with the numbers', () => {
+    const rollout = inStage(1);
+    const bad = { baseline: sample(2000, 10), canary: sample(500, 40) };
+    const decision = decide(
+      rollout,
+      { actual: worldOf(rollout), look: look(60_000, bad) },
+      at(60_000),
+    );
+    expect(decision.rollout).toMatchObject({
+      phase: 'RollingBack',
+      weights: ALL_STABLE,
+      rollbackEndPhase: 'RolledBack',
+    });
+    expect(decision.actions).toEqual([{ type: 'setWeights', weights: ALL_STABLE }]);
+    const event = decision.events[0];
+    expect(event).toMatchObject({ action: 'rollback', actor: 'engine', phaseAfter: 'RollingBack' });
+    expect(event.reason).toContain('8.00 %');
+    const fired = (event.details.verdicts as any[]).filter(v => v.verdict === 'fail');
+    expect(fired.map(v => v.rule)).toEqual(
+      expect.arrayContaining(['rollback.maxErrorRate', 'rollback.maxErrorRateRatio']),
+    );
+    expect(fired[0]).toMatchObject({ canary: 0.08, sampleSize: { baseline: 2000, canary: 500 } });
+  });
+
+  it('rolls back on a latency regression against the baseline', () => {
+    const rollout = inStage(0);
+    const slow = { baseline: sample(2000, 0, 0.1), canary: sample(100, 0, 0.35) };
+    const decision = decide(
+      rollout,
+      { actual: worldOf(rollout), look: look(60_000, slow) },
+      at(60_000),
+    );
+    expect(decision.rollout.phase).toBe('RollingBack');
+    expect(decision.events[0].reason).toMatch(/p95 latency/);
+  });
+
+  it('does not treat 1 error against a baseline of 0 as twice as bad', () => {
+    const rollout = inStage(0);
+    const arms = { baseline: sample(5000, 0), canary: sample(1000, 1) };
+    const decision = decide(
+      rollout,
+      { actual: worldOf(rollout), look: look(60_000, arms) },
+      at(60_000),
+    );
+    expect(decision.rollout.phase).toBe('Progressing');
+  });
+
+  it('still rolls back while paused, and does not advance', () => {
+    const rollout = inStage(0, 'Paused');
+    const bad = { baseline: sample(2000, 10), canary: sample(500, 100) };
+    expect(
+      decide(rollout, { actual: worldOf(rollout), look: look(60_000, bad) }, at(60_000))
+        .rollout.phase,
+    ).toBe('RollingBack');
+    const calm = decide(
+      rollout,
+      { actual: worldOf(rollout), look: look(MIN_STAGE_0) },
+      at(MIN_STAGE_0),
+    );
+    expect(calm.rollout).toMatchObject({ phase: 'Paused', stageIndex: 0 });
+  });
+
+  it('never counts missing metrics as healthy: the no-data policy applies', () => {
+    let rollout = inStage(0);
+    const empty = { window: look(60_000).window, error: 'Prometheus is down' };
+    for (let i = 1; i <= 3; i++) {
+      const decision = decide(
+        rollout,
+        { actual: worldOf(rollout), look: empty },
+        at(i * 60_000),
+      );
+      expect(decision.lookRecord?.verdicts[0].verdict).toBe('error');
+      rollout = decision.rollout;
+    }
+    expect(rollout.phase).toBe('Paused');
+    expect(rollout.message).toContain('Prometheus is down');
+
+    const strict = inStage(0, 'Progressing', {
+      strategy: { ...inStage(0).strategy, analysis: { ...inStage(0).strategy.analysis, noDataAction: 'rollback', maxConsecutiveNoData: 1 } },
+    });
+    const quiet = { baseline: sample(100, 0), canary: sample(3, 0) };
+    const decision = decide(
+      strict,
+      { actual: worldOf(strict), look: look(60_000, quiet) },
+      at(60_000),
+    );
+    expect(decision.rollout.phase).toBe('RollingBack');
+    expect(decision.lookRecord?.verdicts[0].verdict).toBe('nodata');
+  });
+
+  it('a stage without enough traffic follows the inconclusive policy at its maximum', () => {
+    const rollout = inStage(0);
+    const thin = { baseline: sample(2000, 0), canary: sample(25, 0) };
+    const atMin = decide(
+      rollout,
+      { actual: worldOf(rollout), look: look(MIN_STAGE_0, thin) },
+      at(MIN_STAGE_0),
+    );
+    expect(atMin.rollout.phase).toBe('Progressing');
+    expect(atMin.lookRecord?.verdicts.map(v => v.verdict)).toContain('inconclusive');
+
+    const atMax = decide(
+      rollout,
+      { actual: worldOf(rollout), look: look(2 * MIN_STAGE_0, thin) },
+      at(2 * MIN_STAGE_0),
+    );
+    expect(atMax.rollout.phase).toBe('Paused');
+    expect(atMax.events[0].reason).toContain('maximum duration');
+  });
+
+  it('a stage failing its success criteria rolls back at its maximum', () => {
+    // 0.8 % errors vs 0.5 %: under every rollback limit, over a 0.5 % success limit.
+    const arms = { baseline: sample(20_000, 100), canary: sample(1000, 8) };
+    const base = inStage(0);
+    const strategy = resolveStrategy(base.strategy, {
+      analysis: { thresholds: { success: { maxErrorRate: 0.005 } } },
+    });
+    const rollout = { ...base, strategy };
+    const atMin = decide(
+      rollout,
+      { actual: worldOf(rollout), look: look(MIN_STAGE_0, arms) },
+      at(MIN_STAGE_0),
+    );
+    expect(atMin.rollout.phase).toBe('Progressing');
+    const atMax = decide(
+      rollout,
+      { actual: worldOf(rollout), look: look(2 * MIN_STAGE_0, arms) },
+      at(2 * MIN_STAGE_0),
+    );
+    expect(atMax.rollout.phase).toBe('RollingBack');
+    expect(atMax.events[0].reason).toContain('success criteria');
+  });
+
+  it('rolls back without knowing the world, and confirms only once it is seen', () => {
+    const rollingBack = makeRollout({ phase: 'RollingBack', stageIndex: 1, weights: ALL_STABLE });
+    const blind = decide(rollingBack, { actualError: 'router down' }, at(1));
+    expect(blind.actions).toEqual([{ type: 'setWeights', weights: ALL_STABLE }]);
+    expect(blind.rollout.phase).toBe('RollingBack');
+    const seen = decide(
+      rollingBack,
+      { actual: { weights: ALL_STABLE, workload: { stable: { version: '1.0.0', ready: true } } } },
+      at(2),
+    );
+    expect(seen.rollout.phase).toBe('RolledBack');
+  });
+
+  it('fails a rollout whose providers are gone', () => {
+    const decision = decide(inStage(0), { fatal: 'No traffic router "istio"' }, at(1));
+    expect(decision.rollout.phase).toBe('Failed');
+    expect(decision.events[0].reason).toContain('istio');
+  });
+
+  it('is a pure function: same input, same output, input untouched', () => {
+    const rollout = inStage(0);
+    const copy = structuredClone(rollout);
+    const observations = { actual: worldOf(rollout), look: look(MIN_STAGE_0) };
+    const first = decide(rollout, observations, at(MIN_STAGE_0));
+    const second = decide(rollout, observations, at(MIN_STAGE_0));
+    expect(first).toEqual(second);
+    expect(rollout).toEqual(copy);
+  });
+
+  it('uses custom strategies as given', () => {
+    const strategy = resolveStrategy(inStage(0).strategy, {
+      stages: [{ weight: 50, minDuration: 1000 }],
+    });
+    const rollout = makeRollout({ strategy });
+    expect(decide(rollout, { actual: worldOf(rollout) }, T0).rollout.weights).toEqual({
+      stable: 50,
+      canary: 50,
+    });
+  });
+});

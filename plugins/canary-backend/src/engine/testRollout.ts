@@ -1,0 +1,90 @@
+import {
+  Phase,
+  emptyArmSample,
+} from '@canary-release/backstage-plugin-canary-common';
+import { BUILT_IN_STRATEGY } from '../strategy/strategy';
+import { stageWeights } from './reconcile';
+import type { ActualState, RolloutRecord } from './types';
+
+/** Test data for the engine: a rollout in a given phase and the world it would see. */
+
+export const T0 = new Date('2026-11-26T12:00:00.000Z');
+
+export const at = (ms: number) => new Date(T0.getTime() + ms);
+
+export function makeRollout(
+  overrides: Partial<RolloutRecord> = {},
+): RolloutRecord {
+  return {
+    id: '00000000-0000-4000-8000-000000000001',
+    entityRef: 'component:default/demo-shop',
+    target: {
+      namespace: 'default',
+      name: 'demo-shop',
+      router: 'demo',
+      metrics: 'demo',
+      workload: 'demo',
+    },
+    stableVersion: '1.0.0',
+    canaryVersion: '1.1.0',
+    strategy: BUILT_IN_STRATEGY,
+    phase: 'Pending',
+    stageIndex: -1,
+    weights: { stable: 100, canary: 0 },
+    message: '',
+    analysis: {
+      consecutiveNoData: 0,
+      stageTotals: { baseline: emptyArmSample(), canary: emptyArmSample() },
+      latestVerdicts: [],
+    },
+    createdBy: 'user:default/owner',
+    createdAt: T0.toISOString(),
+    updatedAt: T0.toISOString(),
+    revision: 1,
+    ...overrides,
+  };
+}
+
+/** A rollout settled in stage `stageIndex` (traffic shifted, clock started at T0). */
+export function inStage(
+  stageIndex: number,
+  phase: Phase = 'Progressing',
+  overrides: Partial<RolloutRecord> = {},
+): RolloutRecord {
+  const rollout = makeRollout({ phase, stageIndex, ...overrides });
+  return {
+    ...rollout,
+    weights: stageWeights(rollout.strategy.stages[stageIndex].weight),
+    stageStartedAt: T0.toISOString(),
+    analysis: {
+      ...rollout.analysis,
+      nextLookAt: at(rollout.strategy.analysis.intervalMs).toISOString(),
+    },
+  };
+}
+
+/** The world as it is when it matches what `rollout` wants in a stage. */
+export function worldOf(rollout: RolloutRecord): ActualState {
+  return {
+    weights: rollout.weights,
+    workload: {
+      stable: { version: rollout.stableVersion, ready: true },
+      canary:
+        rollout.weights.canary > 0
+          ? { version: rollout.canaryVersion, ready: true }
+          : undefined,
+    },
+  };
+}
+
+export function sample(requests: number, errors: number, p95Seconds = 0.05) {
+  // All requests in one bucket whose upper bound is p95Seconds * 1.05: p95 ~= p95Seconds.
+  return {
+    requests,
+    errors,
+    latency: {
+      bounds: [p95Seconds / 2, p95Seconds * 1.0526],
+      counts: [0, requests, 0],
+    },
+  };
+}

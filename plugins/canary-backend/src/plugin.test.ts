@@ -1,0 +1,355 @@
+import { ServiceFactory } from '@backstage/backend-plugin-api';
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+} from '@backstage/backend-test-utils';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import request from 'supertest';
+import { canaryPlugin } from './plugin';
+import {
+  LATENCY,
+  MemoryWorld,
+  memoryProvidersModule,
+} from './testing/memoryProviders';
+
+const SHOP = 'component:default/shop';
+const PLAIN = 'component:default/plain';
+
+const entities = [
+  {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Component',
+    metadata: {
+      name: 'shop',
+      annotations: {
+        'backstage.io/kubernetes-id': 'shop',
+        'canary.backstage.io/router': 'memory',
+        'canary.backstage.io/metrics': 'memory',
+        'canary.backstage.io/workload': 'memory',
+      },
+    },
+    spec: { type: 'service', owner: 'team-a', lifecycle: 'production' },
+  },
+  {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Component',
+    metadata: { name: 'plain' },
+    spec: { type: 'service', owner: 'team-a', lifecycle: 'production' },
+  },
+];
+
+/** A fast strategy: the memory world answers at once, so stages of 100 ms are enough. */
+const FAST = {
+  stages: [
+    { weight: 10, minDuration: '100ms' },
+    { weight: 50, minDuration: '100ms' },
+  ],
+  analysis: { interval: '100ms', minRequestsPerLook: 1, minRequestsPerStage: 1 },
+};
+
+type TestScheduler = {
+  factory(): ServiceFactory;
+  triggerTask(id: string): Promise<void>;
+};
+
+async function startBackend(options: { permissions?: ServiceFactory } = {}) {
+  const world = new MemoryWorld();
+  const scheduler = mockServices.scheduler() as unknown as TestScheduler;
+  const { server } = await startTestBackend({
+    features: [
+      canaryPlugin,
+      memoryProvidersModule(world),
+      catalogServiceMock.factory({ entities }),
+      scheduler.factory(),
+      ...(options.permissions ? [options.permissions] : []),
+    ],
+  });
+  const tick = () => scheduler.triggerTask('canary-engine-tick');
+  return { server, world, tick };
+}
+
+const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
+
+describe('canary routes', () => {
+  it('answers /health without credentials', async () => {
+    const { server } = await startBackend();
+    await request(server)
+      .get('/api/canary/health')
+      .set('Authorization', mockCredentials.none.header())
+      .expect(200, { status: 'ok' });
+  });
+
+  it('refuses unauthenticated requests with 401', async () => {
+    const { server } = await startBackend();
+    const none = mockCredentials.none.header();
+    await request(server).get('/api/canary/rollouts').set('Authorization', none).expect(401);
+    await request(server)
+      .post('/api/canary/rollouts')
+      .set('Authorization', none)
+      .send({ entityRef: SHOP, canaryVersion: '1.1.0' })
+      .expect(401);
+  });
+
+  it('launches, reads and lists a rollout, and refuses a second active one', async () => {
+    const { server } = await startBackend();
+    const launched = await request(server)
+      .post('/api/canary/rollouts')
+      .send({ entityRef: SHOP, canaryVersion: '1.1.0', reason: 'ship it' })
+      .expect(201);
+    expect(launched.body).toMatchObject({
+      entityRef: SHOP,
+      stableVersion: '1.0.0',
+      canaryVersion: '1.1.0',
+      phase: 'Pending',
+      createdBy: 'user:default/mock',
+      reason: 'ship it',
+      allowedActions: ['abort'],
+      target: { name: 'shop', namespace: 'default', router: 'memory' },
+    });
+    expect(launched.body.strategy.stages.map((s: any) => s.weight)).toEqual([5, 25, 50]);
+
+    await request(server).get(`/api/canary/rollouts/${launched.body.id}`).expect(200);
+    const list = await request(server).get(`/api/canary/rollouts?entityRef=${SHOP}`).expect(200);
+    expect(list.body.items.map((r: any) => r.id)).toEqual([launched.body.id]);
+
+    const second = await request(server)
+      .post('/api/canary/rollouts')
+      .send({ entityRef: SHOP, canaryVersion: '1.2.0' })
+      .expect(409);
+    expect(second.body.error.message).toContain('already has an active rollout');
+  });
+
+  it('pages the list newest first', async () => {
+    const { server } = await startBackend();
+    const ids: string[] = [];
+    for (const version of ['1.1.0', '1.2.0', '1.3.0']) {
+      const res = await request(server)
+        .post('/api/canary/rollouts')
+        .send({ entityRef: SHOP, canaryVersion: version })
+        .expect(201);
+      ids.push(res.body.id);
+      await request(server)
+        .post(`/api/canary/rollouts/${res.body.id}/actions`)
+        .send({ action: 'abort', reason: 'next' })
+        .expect(200);
+    }
+    const first = await request(server).get('/api/canary/rollouts?limit=2').expect(200);
+    expect(first.body.items.map((r: any) => r.id)).toEqual([ids[2], ids[1]]);
+    const second = await request(server)
+      .get(`/api/canary/rollouts?limit=2&cursor=${first.body.nextCursor}`)
+      .expect(200);
+    expect(second.body.items.map((r: any) => r.id)).toEqual([ids[0]]);
+    expect(second.body.nextCursor).toBeUndefined();
+    await request(server).get('/api/canary/rollouts?phase=Aborted').expect(200);
+    await request(server).get('/api/canary/rollouts?cursor=garbage').expect(400);
+  });
+
+  describe('bad input gets a clear 4xx and changes nothing', () => {
+    const cases: Array<[string, () => request.Test, number, RegExp]> = [];
+    let server: any;
+    const post = (body: unknown) =>
+      request(server).post('/api/canary/rollouts').send(body as object);
+
+    beforeAll(async () => {
+      ({ server } = await startBackend());
+    });
+
+    const launchCases: Array<[string, unknown, number, RegExp]> = [
+      ['an unknown field', { entityRef: SHOP, canaryVersion: '1', extra: 1 }, 400, /extra/],
+      ['a missing version', { entityRef: SHOP }, 400, /canaryVersion/],
+      ['a version with spaces', { entityRef: SHOP, canaryVersion: '1 0' }, 400, /canaryVersion/],
+      ['a weight over 100', { entityRef: SHOP, canaryVersion: '1', strategy: { stages: [{ weight: 101, minDuration: '1m' }] } }, 400, /weight/],
+      ['a weight of 0', { entityRef: SHOP, canaryVersion: '1', strategy: { stages: [{ weight: 0, minDuration: '1m' }] } }, 400, /weight/],
+      ['non-increasing stages', { entityRef: SHOP, canaryVersion: '1', strategy: { stages: [{ weight: 50, minDuration: '1m' }, { weight: 20, minDuration: '1m' }] } }, 400, /must increase/],
+      ['a negative duration', { entityRef: SHOP, canaryVersion: '1', strategy: { stages: [{ weight: 5, minDuration: '-5m' }] } }, 400, /not a duration/],
+      ['an absurd duration', { entityRef: SHOP, canaryVersion: '1', strategy: { stages: [{ weight: 5, minDuration: '400d' }] } }, 400, /out of range/],
+      ['max shorter than min', { entityRef: SHOP, canaryVersion: '1', strategy: { stages: [{ weight: 5, minDuration: '1h', maxDuration: '1m' }] } }, 400, /maxDuration/],
+      ['a bad entity ref', { entityRef: 'shop', canaryVersion: '1' }, 400, /entity ref/],
+      ['an unknown entity', { entityRef: 'component:default/nope', canaryVersion: '1' }, 404, /not in the catalog/],
+      ['an entity without annotations', { entityRef: PLAIN, canaryVersion: '1' }, 400, /canary\.backstage\.io\/router/],
+      ['an array body', [1, 2], 400, /Invalid launch request/],
+    ];
+
+    it.each(launchCases)('launch with %s', async (_name, body, status, message) => {
+      const res = await post(body).expect(status);
+      expect(res.body.error.message).toMatch(message);
+      const list = await request(server).get('/api/canary/rollouts').expect(200);
+      expect(list.body.items).toEqual([]);
+      const audit = await request(server).get('/api/canary/audit').expect(200);
+      expect(audit.body.items).toEqual([]);
+    });
+
+    it('malformed JSON', async () => {
+      const res = await request(server)
+        .post('/api/canary/rollouts')
+        .set('Content-Type', 'application/json')
+        .send('{"entityRef": ')
+        .expect(400);
+      expect(res.body.error.name).toBe('SyntaxError');
+    });
+
+    it('unknown and forbidden actions, bad ids', async () => {
+      const launched = await post({ entityRef: SHOP, canaryVersion: '1.1.0' }).expect(201);
+      const id = launched.body.id;
+      const act = (body: object) =>
+        request(server).post(`/api/canary/rollouts/${id}/actions`).send(body);
+      expect((await act({ action: 'explode' }).expect(400)).body.error.message).toMatch(/action/);
+      expect((await act({ action: 'approve' }).expect(409)).body.error.message).toMatch(
+        /Cannot approve a rollout that is Pending/,
+      );
+      expect((await act({ action: 'resume' }).expect(409)).body.error.message).toMatch(/Pending/);
+      await request(server).post('/api/canary/rollouts/not-a-uuid/actions').send({ action: 'abort' }).expect(400);
+      await request(server)
+        .post('/api/canary/rollouts/00000000-0000-4000-8000-000000000000/actions')
+        .send({ action: 'abort' })
+        .expect(404);
+      await request(server).get('/api/canary/rollouts?limit=0').expect(400);
+      await request(server).get('/api/canary/rollouts?phase=Nope').expect(400);
+      await request(server).get('/api/canary/audit?from=yesterday').expect(400);
+      await request(server).get('/api/canary/audit?format=xml').expect(400);
+
+      const after = await request(server).get(`/api/canary/rollouts/${id}`).expect(200);
+      expect(after.body).toMatchObject({ phase: 'Pending', revision: 1 });
+      const audit = await request(server).get(`/api/canary/audit?rolloutId=${id}`).expect(200);
+      expect(audit.body.items.map((e: any) => e.action)).toEqual(['launch']);
+      await act({ action: 'abort', reason: 'cleanup' }).expect(200);
+    });
+  });
+
+  it('answers 403 when the permission policy says no, and changes nothing', async () => {
+    const { server } = await startBackend({
+      permissions: mockServices.permissions.factory({ result: AuthorizeResult.DENY }),
+    });
+    const res = await request(server)
+      .post('/api/canary/rollouts')
+      .send({ entityRef: SHOP, canaryVersion: '1.1.0' })
+      .expect(403);
+    expect(res.body.error.message).toContain(SHOP);
+    await request(server).get(`/api/canary/rollouts?entityRef=${SHOP}`).expect(403);
+    const all = await request(server).get('/api/canary/rollouts').expect(200);
+    expect(all.body.items).toEqual([]);
+  });
+
+  it('only lets owners act with an owner-only policy', async () => {
+    const ownerOnly = mockServices.permissions.mock({
+      authorize: async (requests, options) =>
+        requests.map(r => {
+          const user = (options.credentials.principal as any).userEntityRef;
+          const isRead = r.permission.attributes.action === 'read';
+          return {
+            result:
+              isRead || user === 'user:default/owner'
+                ? AuthorizeResult.ALLOW
+                : AuthorizeResult.DENY,
+          };
+        }) as any,
+    });
+    const { server } = await startBackend({ permissions: ownerOnly.factory });
+    const owner = mockCredentials.user.header('user:default/owner');
+    const stranger = mockCredentials.user.header('user:default/stranger');
+    const launched = await request(server)
+      .post('/api/canary/rollouts')
+      .set('Authorization', owner)
+      .send({ entityRef: SHOP, canaryVersion: '1.1.0' })
+      .expect(201);
+    await request(server)
+      .post(`/api/canary/rollouts/${launched.body.id}/actions`)
+      .set('Authorization', stranger)
+      .send({ action: 'abort' })
+      .expect(403);
+    await request(server)
+      .get(`/api/canary/rollouts/${launched.body.id}`)
+      .set('Authorization', stranger)
+      .expect(200);
+    await request(server)
+      .post(`/api/canary/rollouts/${launched.body.id}/actions`)
+      .set('Authorization', owner)
+      .send({ action: 'abort', reason: 'owner says so' })
+      .expect(200);
+  });
+
+  it('runs a healthy rollout through every stage to Succeeded', async () => {
+    const { server, world, tick } = await startBackend();
+    const launched = await request(server)
+      .post('/api/canary/rollouts')
+      .send({ entityRef: SHOP, canaryVersion: '1.1.0', strategy: FAST })
+      .expect(201);
+    const id = launched.body.id;
+    let phase = 'Pending';
+    for (let i = 0; i < 100 && phase !== 'Succeeded'; i++) {
+      await tick();
+      phase = (await request(server).get(`/api/canary/rollouts/${id}`)).body.phase;
+      await sleep(30);
+    }
+    expect(phase).toBe('Succeeded');
+    expect(world.state).toEqual({ stable: { version: '1.1.0', ready: true } });
+    expect(world.weights).toEqual({ stable: 100, canary: 0 });
+    expect(world.calls).toEqual(
+      expect.arrayContaining(['setWeights 90/10', 'setWeights 50/50', 'setStableVersion 1.1.0', 'removeCanary']),
+    );
+
+    const audit = await request(server).get(`/api/canary/audit?rolloutId=${id}`).expect(200);
+    const actions = audit.body.items.map((e: any) => e.action);
+    expect(actions).toEqual([
+      'launch',
+      'start',
+      'traffic-shifted',
+      'advance',
+      'traffic-shifted',
+      'complete',
+      'promoted',
+    ]);
+    // Each transition appears once, in order, with the numbers behind automatic ones.
+    const advance = audit.body.items.find((e: any) => e.action === 'advance');
+    expect(advance.details.verdicts.length).toBeGreaterThan(0);
+    expect(advance.details.stageTotals.canary.requests).toBeGreaterThan(0);
+
+    const analysis = await request(server).get(`/api/canary/rollouts/${id}/analysis`).expect(200);
+    const errorRate = analysis.body.series.find((s: any) => s.metric === 'error-rate' && s.arm === 'baseline');
+    expect(errorRate.points[0].value).toBeCloseTo(0.002);
+    expect(analysis.body.verdicts.length).toBeGreaterThan(0);
+
+    const csv = await request(server)
+      .get(`/api/canary/audit?rolloutId=${id}&format=csv`)
+      .expect(200)
+      .expect('Content-Type', /text\/csv/);
+    const lines = csv.text.trim().split('\n');
+    expect(lines[0]).toBe(
+      'id,at,rolloutId,entityRef,actor,action,phaseBefore,phaseAfter,stageIndex,canaryWeight,reason,details',
+    );
+    expect(lines).toHaveLength(8);
+
+    // A finished rollout frees its target.
+    await request(server)
+      .post('/api/canary/rollouts')
+      .send({ entityRef: SHOP, canaryVersion: '1.2.0' })
+      .expect(201);
+  });
+
+  it('rolls back a failing canary on the first look that sees it', async () => {
+    const { server, world, tick } = await startBackend();
+    world.samples.canary = { requests: 100, errors: 30, latency: LATENCY(100) };
+    const launched = await request(server)
+      .post('/api/canary/rollouts')
+      .send({ entityRef: SHOP, canaryVersion: '1.2.0', strategy: FAST })
+      .expect(201);
+    const id = launched.body.id;
+    let rollout: any = launched.body;
+    for (let i = 0; i < 50 && rollout.phase !== 'RolledBack'; i++) {
+      await tick();
+      rollout = (await request(server).get(`/api/canary/rollouts/${id}`)).body;
+      await sleep(30);
+    }
+    expect(rollout.phase).toBe('RolledBack');
+    expect(world.weights).toEqual({ stable: 100, canary: 0 });
+    expect(world.state.canary).toBeUndefined();
+    const audit = await request(server).get(`/api/canary/audit?rolloutId=${id}`).expect(200);
+    const rollback = audit.body.items.find((e: any) => e.action === 'rollback');
+    expect(rollback.reason).toContain('30.00 %');
+    expect(rollback.details.look.canary).toMatchObject({ requests: 100, errors: 30 });
+    const looks = (await request(server).get(`/api/canary/rollouts/${id}/analysis`)).body.verdicts;
+    expect(looks).toHaveLength(1);
+  });
+});

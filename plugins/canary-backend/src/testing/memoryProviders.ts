@@ -1,0 +1,92 @@
+import { createBackendModule } from '@backstage/backend-plugin-api';
+import type {
+  ArmSample,
+  RolloutTarget,
+  Weights,
+} from '@canary-release/backstage-plugin-canary-common';
+import {
+  canaryProvidersExtensionPoint,
+  MetricsProvider,
+  TrafficRouter,
+  WorkloadController,
+  WorkloadState,
+} from '@canary-release/backstage-plugin-canary-node';
+
+/** Latency of `n` requests, all between 25 and 50 ms. */
+export const LATENCY = (n: number) => ({
+  bounds: [0.025, 0.05, 0.1],
+  counts: [0, n, 0, 0],
+});
+
+/**
+ * An in-memory world for route and service tests: a router, a workload and metrics that do
+ * exactly what they are told, and record every call.
+ */
+export class MemoryWorld implements TrafficRouter, WorkloadController, MetricsProvider {
+  weights: Weights = { stable: 100, canary: 0 };
+  state: WorkloadState = { stable: { version: '1.0.0', ready: true } };
+  samples: Record<'baseline' | 'canary', ArmSample> = {
+    baseline: { requests: 1000, errors: 2, latency: LATENCY(1000) },
+    canary: { requests: 100, errors: 0, latency: LATENCY(100) },
+  };
+  calls: string[] = [];
+  failWith?: Error;
+
+  private check(call: string) {
+    this.calls.push(call);
+    if (this.failWith) throw this.failWith;
+  }
+
+  async setWeights(_target: RolloutTarget, weights: Weights) {
+    this.check(`setWeights ${weights.stable}/${weights.canary}`);
+    this.weights = weights;
+  }
+
+  async getWeights() {
+    this.check('getWeights');
+    return this.weights;
+  }
+
+  async getState() {
+    this.check('getState');
+    return structuredClone(this.state);
+  }
+
+  async deployCanary(_target: RolloutTarget, version: string, weight: number) {
+    this.check(`deployCanary ${version} ${weight}`);
+    this.state.canary = { version, ready: true };
+  }
+
+  async removeCanary() {
+    this.check('removeCanary');
+    delete this.state.canary;
+  }
+
+  async setStableVersion(_target: RolloutTarget, version: string) {
+    this.check(`setStableVersion ${version}`);
+    this.state.stable = { version, ready: true };
+  }
+
+  async sample(_target: RolloutTarget, arm: 'baseline' | 'canary') {
+    this.check(`sample ${arm}`);
+    return this.samples[arm];
+  }
+}
+
+/** A backend module registering `world` under the kind `memory`. */
+export function memoryProvidersModule(world: MemoryWorld) {
+  return createBackendModule({
+    pluginId: 'canary',
+    moduleId: 'memory-world',
+    register(env) {
+      env.registerInit({
+        deps: { providers: canaryProvidersExtensionPoint },
+        async init({ providers }) {
+          providers.addTrafficRouter('memory', world);
+          providers.addMetricsProvider('memory', world);
+          providers.addWorkloadController('memory', world);
+        },
+      });
+    },
+  });
+}
