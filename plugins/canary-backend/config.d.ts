@@ -48,6 +48,41 @@ export interface Config {
         };
       };
     };
+    /**
+     * Named strategies, each written like `defaults` and resolved over them. An entity picks one
+     * with the annotation `canary.backstage.io/preset`; a launch request with `preset`.
+     */
+    presets?: {
+      [name: string]: {
+        stages?: Array<{
+          weight: number;
+          minDuration: string;
+          maxDuration?: string;
+          requireApproval?: boolean;
+        }>;
+        analysis?: {
+          interval?: string;
+          minRequestsPerLook?: number;
+          minRequestsPerStage?: number;
+          maxConsecutiveNoData?: number;
+          noDataAction?: 'pause' | 'rollback';
+          inconclusiveAction?: 'pause' | 'rollback';
+          thresholds?: {
+            success?: {
+              maxErrorRate?: number;
+              maxErrorRateIncrease?: number;
+              maxP95Ms?: number;
+            };
+            rollback?: {
+              maxErrorRate?: number;
+              maxErrorRateRatio?: number;
+              maxP95Ms?: number;
+              maxP95Ratio?: number;
+            };
+          };
+        };
+      };
+    };
     engine?: {
       /** How often the engine looks at active rollouts, e.g. `5s`. Default 5s. */
       tickInterval?: string;

@@ -46,7 +46,11 @@ const FAST = {
     { weight: 10, minDuration: '100ms' },
     { weight: 50, minDuration: '100ms' },
   ],
-  analysis: { interval: '100ms', minRequestsPerLook: 1, minRequestsPerStage: 1 },
+  analysis: {
+    interval: '100ms',
+    minRequestsPerLook: 1,
+    minRequestsPerStage: 1,
+  },
 };
 
 type TestScheduler = {
@@ -75,21 +79,25 @@ const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 describe('canary routes', () => {
   it('answers /health without credentials', async () => {
     const { server } = await startBackend();
-    await request(server)
+    const res = await request(server)
       .get('/api/canary/health')
-      .set('Authorization', mockCredentials.none.header())
-      .expect(200, { status: 'ok' });
+      .set('Authorization', mockCredentials.none.header());
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'ok' });
   });
 
   it('refuses unauthenticated requests with 401', async () => {
     const { server } = await startBackend();
     const none = mockCredentials.none.header();
-    await request(server).get('/api/canary/rollouts').set('Authorization', none).expect(401);
-    await request(server)
+    const list = await request(server)
+      .get('/api/canary/rollouts')
+      .set('Authorization', none);
+    expect(list.status).toBe(401);
+    const launch = await request(server)
       .post('/api/canary/rollouts')
       .set('Authorization', none)
-      .send({ entityRef: SHOP, canaryVersion: '1.1.0' })
-      .expect(401);
+      .send({ entityRef: SHOP, canaryVersion: '1.1.0' });
+    expect(launch.status).toBe(401);
   });
 
   it('launches, reads and lists a rollout, and refuses a second active one', async () => {
@@ -108,17 +116,25 @@ describe('canary routes', () => {
       allowedActions: ['abort'],
       target: { name: 'shop', namespace: 'default', router: 'memory' },
     });
-    expect(launched.body.strategy.stages.map((s: any) => s.weight)).toEqual([5, 25, 50]);
+    expect(launched.body.strategy.stages.map((s: any) => s.weight)).toEqual([
+      5, 25, 50,
+    ]);
 
-    await request(server).get(`/api/canary/rollouts/${launched.body.id}`).expect(200);
-    const list = await request(server).get(`/api/canary/rollouts?entityRef=${SHOP}`).expect(200);
+    await request(server)
+      .get(`/api/canary/rollouts/${launched.body.id}`)
+      .expect(200);
+    const list = await request(server)
+      .get(`/api/canary/rollouts?entityRef=${SHOP}`)
+      .expect(200);
     expect(list.body.items.map((r: any) => r.id)).toEqual([launched.body.id]);
 
     const second = await request(server)
       .post('/api/canary/rollouts')
       .send({ entityRef: SHOP, canaryVersion: '1.2.0' })
       .expect(409);
-    expect(second.body.error.message).toContain('already has an active rollout');
+    expect(second.body.error.message).toContain(
+      'already has an active rollout',
+    );
   });
 
   it('pages the list newest first', async () => {
@@ -135,7 +151,9 @@ describe('canary routes', () => {
         .send({ action: 'abort', reason: 'next' })
         .expect(200);
     }
-    const first = await request(server).get('/api/canary/rollouts?limit=2').expect(200);
+    const first = await request(server)
+      .get('/api/canary/rollouts?limit=2')
+      .expect(200);
     expect(first.body.items.map((r: any) => r.id)).toEqual([ids[2], ids[1]]);
     const second = await request(server)
       .get(`/api/canary/rollouts?limit=2&cursor=${first.body.nextCursor}`)
@@ -143,43 +161,139 @@ describe('canary routes', () => {
     expect(second.body.items.map((r: any) => r.id)).toEqual([ids[0]]);
     expect(second.body.nextCursor).toBeUndefined();
     await request(server).get('/api/canary/rollouts?phase=Aborted').expect(200);
-    await request(server).get('/api/canary/rollouts?cursor=garbage').expect(400);
+    await request(server)
+      .get('/api/canary/rollouts?cursor=garbage')
+      .expect(400);
   });
 
   describe('bad input gets a clear 4xx and changes nothing', () => {
-    const cases: Array<[string, () => request.Test, number, RegExp]> = [];
     let server: any;
     const post = (body: unknown) =>
-      request(server).post('/api/canary/rollouts').send(body as object);
+      request(server)
+        .post('/api/canary/rollouts')
+        .send(body as object);
 
     beforeAll(async () => {
       ({ server } = await startBackend());
     });
 
     const launchCases: Array<[string, unknown, number, RegExp]> = [
-      ['an unknown field', { entityRef: SHOP, canaryVersion: '1', extra: 1 }, 400, /extra/],
+      [
+        'an unknown field',
+        { entityRef: SHOP, canaryVersion: '1', extra: 1 },
+        400,
+        /extra/,
+      ],
       ['a missing version', { entityRef: SHOP }, 400, /canaryVersion/],
-      ['a version with spaces', { entityRef: SHOP, canaryVersion: '1 0' }, 400, /canaryVersion/],
-      ['a weight over 100', { entityRef: SHOP, canaryVersion: '1', strategy: { stages: [{ weight: 101, minDuration: '1m' }] } }, 400, /weight/],
-      ['a weight of 0', { entityRef: SHOP, canaryVersion: '1', strategy: { stages: [{ weight: 0, minDuration: '1m' }] } }, 400, /weight/],
-      ['non-increasing stages', { entityRef: SHOP, canaryVersion: '1', strategy: { stages: [{ weight: 50, minDuration: '1m' }, { weight: 20, minDuration: '1m' }] } }, 400, /must increase/],
-      ['a negative duration', { entityRef: SHOP, canaryVersion: '1', strategy: { stages: [{ weight: 5, minDuration: '-5m' }] } }, 400, /not a duration/],
-      ['an absurd duration', { entityRef: SHOP, canaryVersion: '1', strategy: { stages: [{ weight: 5, minDuration: '400d' }] } }, 400, /out of range/],
-      ['max shorter than min', { entityRef: SHOP, canaryVersion: '1', strategy: { stages: [{ weight: 5, minDuration: '1h', maxDuration: '1m' }] } }, 400, /maxDuration/],
-      ['a bad entity ref', { entityRef: 'shop', canaryVersion: '1' }, 400, /entity ref/],
-      ['an unknown entity', { entityRef: 'component:default/nope', canaryVersion: '1' }, 404, /not in the catalog/],
-      ['an entity without annotations', { entityRef: PLAIN, canaryVersion: '1' }, 400, /canary\.backstage\.io\/router/],
+      [
+        'a version with spaces',
+        { entityRef: SHOP, canaryVersion: '1 0' },
+        400,
+        /canaryVersion/,
+      ],
+      [
+        'a weight over 100',
+        {
+          entityRef: SHOP,
+          canaryVersion: '1',
+          strategy: { stages: [{ weight: 101, minDuration: '1m' }] },
+        },
+        400,
+        /weight/,
+      ],
+      [
+        'a weight of 0',
+        {
+          entityRef: SHOP,
+          canaryVersion: '1',
+          strategy: { stages: [{ weight: 0, minDuration: '1m' }] },
+        },
+        400,
+        /weight/,
+      ],
+      [
+        'non-increasing stages',
+        {
+          entityRef: SHOP,
+          canaryVersion: '1',
+          strategy: {
+            stages: [
+              { weight: 50, minDuration: '1m' },
+              { weight: 20, minDuration: '1m' },
+            ],
+          },
+        },
+        400,
+        /must increase/,
+      ],
+      [
+        'a negative duration',
+        {
+          entityRef: SHOP,
+          canaryVersion: '1',
+          strategy: { stages: [{ weight: 5, minDuration: '-5m' }] },
+        },
+        400,
+        /not a duration/,
+      ],
+      [
+        'an absurd duration',
+        {
+          entityRef: SHOP,
+          canaryVersion: '1',
+          strategy: { stages: [{ weight: 5, minDuration: '400d' }] },
+        },
+        400,
+        /out of range/,
+      ],
+      [
+        'max shorter than min',
+        {
+          entityRef: SHOP,
+          canaryVersion: '1',
+          strategy: {
+            stages: [{ weight: 5, minDuration: '1h', maxDuration: '1m' }],
+          },
+        },
+        400,
+        /maxDuration/,
+      ],
+      [
+        'a bad entity ref',
+        { entityRef: 'shop', canaryVersion: '1' },
+        400,
+        /entity ref/,
+      ],
+      [
+        'an unknown entity',
+        { entityRef: 'component:default/nope', canaryVersion: '1' },
+        404,
+        /not in the catalog/,
+      ],
+      [
+        'an entity without annotations',
+        { entityRef: PLAIN, canaryVersion: '1' },
+        400,
+        /canary\.backstage\.io\/router/,
+      ],
       ['an array body', [1, 2], 400, /Invalid launch request/],
     ];
 
-    it.each(launchCases)('launch with %s', async (_name, body, status, message) => {
-      const res = await post(body).expect(status);
-      expect(res.body.error.message).toMatch(message);
-      const list = await request(server).get('/api/canary/rollouts').expect(200);
-      expect(list.body.items).toEqual([]);
-      const audit = await request(server).get('/api/canary/audit').expect(200);
-      expect(audit.body.items).toEqual([]);
-    });
+    it.each(launchCases)(
+      'launch with %s',
+      async (_name, body, status, message) => {
+        const res = await post(body).expect(status);
+        expect(res.body.error.message).toMatch(message);
+        const list = await request(server)
+          .get('/api/canary/rollouts')
+          .expect(200);
+        expect(list.body.items).toEqual([]);
+        const audit = await request(server)
+          .get('/api/canary/audit')
+          .expect(200);
+        expect(audit.body.items).toEqual([]);
+      },
+    );
 
     it('malformed JSON', async () => {
       const res = await request(server)
@@ -191,18 +305,30 @@ describe('canary routes', () => {
     });
 
     it('unknown and forbidden actions, bad ids', async () => {
-      const launched = await post({ entityRef: SHOP, canaryVersion: '1.1.0' }).expect(201);
+      const launched = await post({
+        entityRef: SHOP,
+        canaryVersion: '1.1.0',
+      }).expect(201);
       const id = launched.body.id;
       const act = (body: object) =>
         request(server).post(`/api/canary/rollouts/${id}/actions`).send(body);
-      expect((await act({ action: 'explode' }).expect(400)).body.error.message).toMatch(/action/);
-      expect((await act({ action: 'approve' }).expect(409)).body.error.message).toMatch(
-        /Cannot approve a rollout that is Pending/,
-      );
-      expect((await act({ action: 'resume' }).expect(409)).body.error.message).toMatch(/Pending/);
-      await request(server).post('/api/canary/rollouts/not-a-uuid/actions').send({ action: 'abort' }).expect(400);
+      expect(
+        (await act({ action: 'explode' }).expect(400)).body.error.message,
+      ).toMatch(/action/);
+      expect(
+        (await act({ action: 'approve' }).expect(409)).body.error.message,
+      ).toMatch(/Cannot approve a rollout that is Pending/);
+      expect(
+        (await act({ action: 'resume' }).expect(409)).body.error.message,
+      ).toMatch(/Pending/);
       await request(server)
-        .post('/api/canary/rollouts/00000000-0000-4000-8000-000000000000/actions')
+        .post('/api/canary/rollouts/not-a-uuid/actions')
+        .send({ action: 'abort' })
+        .expect(400);
+      await request(server)
+        .post(
+          '/api/canary/rollouts/00000000-0000-4000-8000-000000000000/actions',
+        )
         .send({ action: 'abort' })
         .expect(404);
       await request(server).get('/api/canary/rollouts?limit=0').expect(400);
@@ -210,9 +336,13 @@ describe('canary routes', () => {
       await request(server).get('/api/canary/audit?from=yesterday').expect(400);
       await request(server).get('/api/canary/audit?format=xml').expect(400);
 
-      const after = await request(server).get(`/api/canary/rollouts/${id}`).expect(200);
+      const after = await request(server)
+        .get(`/api/canary/rollouts/${id}`)
+        .expect(200);
       expect(after.body).toMatchObject({ phase: 'Pending', revision: 1 });
-      const audit = await request(server).get(`/api/canary/audit?rolloutId=${id}`).expect(200);
+      const audit = await request(server)
+        .get(`/api/canary/audit?rolloutId=${id}`)
+        .expect(200);
       expect(audit.body.items.map((e: any) => e.action)).toEqual(['launch']);
       await act({ action: 'abort', reason: 'cleanup' }).expect(200);
     });
@@ -220,14 +350,18 @@ describe('canary routes', () => {
 
   it('answers 403 when the permission policy says no, and changes nothing', async () => {
     const { server } = await startBackend({
-      permissions: mockServices.permissions.factory({ result: AuthorizeResult.DENY }),
+      permissions: mockServices.permissions.factory({
+        result: AuthorizeResult.DENY,
+      }),
     });
     const res = await request(server)
       .post('/api/canary/rollouts')
       .send({ entityRef: SHOP, canaryVersion: '1.1.0' })
       .expect(403);
     expect(res.body.error.message).toContain(SHOP);
-    await request(server).get(`/api/canary/rollouts?entityRef=${SHOP}`).expect(403);
+    await request(server)
+      .get(`/api/canary/rollouts?entityRef=${SHOP}`)
+      .expect(403);
     const all = await request(server).get('/api/canary/rollouts').expect(200);
     expect(all.body.items).toEqual([]);
   });
@@ -263,11 +397,12 @@ describe('canary routes', () => {
       .get(`/api/canary/rollouts/${launched.body.id}`)
       .set('Authorization', stranger)
       .expect(200);
-    await request(server)
+    const aborted = await request(server)
       .post(`/api/canary/rollouts/${launched.body.id}/actions`)
       .set('Authorization', owner)
       .send({ action: 'abort', reason: 'owner says so' })
       .expect(200);
+    expect(aborted.body.phase).toBe('Aborted');
   });
 
   it('runs a healthy rollout through every stage to Succeeded', async () => {
@@ -280,17 +415,25 @@ describe('canary routes', () => {
     let phase = 'Pending';
     for (let i = 0; i < 100 && phase !== 'Succeeded'; i++) {
       await tick();
-      phase = (await request(server).get(`/api/canary/rollouts/${id}`)).body.phase;
+      phase = (await request(server).get(`/api/canary/rollouts/${id}`)).body
+        .phase;
       await sleep(30);
     }
     expect(phase).toBe('Succeeded');
     expect(world.state).toEqual({ stable: { version: '1.1.0', ready: true } });
     expect(world.weights).toEqual({ stable: 100, canary: 0 });
     expect(world.calls).toEqual(
-      expect.arrayContaining(['setWeights 90/10', 'setWeights 50/50', 'setStableVersion 1.1.0', 'removeCanary']),
+      expect.arrayContaining([
+        'setWeights 90/10',
+        'setWeights 50/50',
+        'setStableVersion 1.1.0',
+        'removeCanary',
+      ]),
     );
 
-    const audit = await request(server).get(`/api/canary/audit?rolloutId=${id}`).expect(200);
+    const audit = await request(server)
+      .get(`/api/canary/audit?rolloutId=${id}`)
+      .expect(200);
     const actions = audit.body.items.map((e: any) => e.action);
     expect(actions).toEqual([
       'launch',
@@ -306,8 +449,12 @@ describe('canary routes', () => {
     expect(advance.details.verdicts.length).toBeGreaterThan(0);
     expect(advance.details.stageTotals.canary.requests).toBeGreaterThan(0);
 
-    const analysis = await request(server).get(`/api/canary/rollouts/${id}/analysis`).expect(200);
-    const errorRate = analysis.body.series.find((s: any) => s.metric === 'error-rate' && s.arm === 'baseline');
+    const analysis = await request(server)
+      .get(`/api/canary/rollouts/${id}/analysis`)
+      .expect(200);
+    const errorRate = analysis.body.series.find(
+      (s: any) => s.metric === 'error-rate' && s.arm === 'baseline',
+    );
     expect(errorRate.points[0].value).toBeCloseTo(0.002);
     expect(analysis.body.verdicts.length).toBeGreaterThan(0);
 
@@ -345,11 +492,18 @@ describe('canary routes', () => {
     expect(rollout.phase).toBe('RolledBack');
     expect(world.weights).toEqual({ stable: 100, canary: 0 });
     expect(world.state.canary).toBeUndefined();
-    const audit = await request(server).get(`/api/canary/audit?rolloutId=${id}`).expect(200);
+    const audit = await request(server)
+      .get(`/api/canary/audit?rolloutId=${id}`)
+      .expect(200);
     const rollback = audit.body.items.find((e: any) => e.action === 'rollback');
     expect(rollback.reason).toContain('30.00 %');
-    expect(rollback.details.look.canary).toMatchObject({ requests: 100, errors: 30 });
-    const looks = (await request(server).get(`/api/canary/rollouts/${id}/analysis`)).body.verdicts;
+    expect(rollback.details.look.canary).toMatchObject({
+      requests: 100,
+      errors: 30,
+    });
+    const looks = (
+      await request(server).get(`/api/canary/rollouts/${id}/analysis`)
+    ).body.verdicts;
     expect(looks).toHaveLength(1);
   });
 });

@@ -54,12 +54,28 @@ export const canaryPlugin = createBackendPlugin({
             'canary.defaults in app-config',
           ),
         );
+        const presetsConfig = config.getOptionalConfig('canary.presets');
+        const presets = Object.fromEntries(
+          (presetsConfig?.keys() ?? []).map(name => [
+            name,
+            resolveStrategy(
+              defaults,
+              parse(
+                strategyInputSchema,
+                presetsConfig!.get(name),
+                `canary.presets.${name} in app-config`,
+              ),
+            ),
+          ]),
+        );
         const tickText =
           config.getOptionalString('canary.engine.tickInterval') ??
           DEFAULT_TICK_INTERVAL;
         const tickMs = parseDuration(tickText);
         if (tickMs === undefined) {
-          throw new Error(`canary.engine.tickInterval "${tickText}" is not a duration`);
+          throw new Error(
+            `canary.engine.tickInterval "${tickText}" is not a duration`,
+          );
         }
 
         deps.permissionsRegistry.addPermissions(canaryPermissions);
@@ -71,6 +87,7 @@ export const canaryPlugin = createBackendPlugin({
           auditor: deps.auditor,
           logger,
           defaults,
+          presets,
         });
 
         // Global scope: one replica runs a tick at a time, coordinated through the database.

@@ -31,6 +31,21 @@ import {
 const BODY_LIMIT = '256kb';
 const CSV_PAGE = 500;
 
+const CSV_COLUMNS = [
+  'id',
+  'at',
+  'rolloutId',
+  'entityRef',
+  'actor',
+  'action',
+  'phaseBefore',
+  'phaseAfter',
+  'stageIndex',
+  'canaryWeight',
+  'reason',
+  'details',
+];
+
 export interface RouterOptions {
   httpAuth: HttpAuthService;
   permissions: PermissionsService;
@@ -61,7 +76,9 @@ export async function createRouter(
     );
     if (decision.result !== AuthorizeResult.ALLOW) {
       throw new NotAllowedError(
-        `You are not allowed to ${permission.attributes.action === 'read' ? 'see' : 'change'} rollouts of ${entityRef}`,
+        `You are not allowed to ${
+          permission.attributes.action === 'read' ? 'see' : 'change'
+        } rollouts of ${entityRef}`,
       );
     }
   }
@@ -90,7 +107,9 @@ export async function createRouter(
       userEntityRef?: string;
       subject?: string;
     };
-    return principal.userEntityRef ?? `service:${principal.subject ?? 'unknown'}`;
+    return (
+      principal.userEntityRef ?? `service:${principal.subject ?? 'unknown'}`
+    );
   }
 
   router.get('/health', (_req, res) => {
@@ -101,7 +120,11 @@ export async function createRouter(
     const credentials = await credentialsOf(req);
     const body = parse(launchSchema, req.body, 'launch request');
     await authorize(credentials, canaryRolloutLaunchPermission, body.entityRef);
-    const rollout = await service.launch(body, actorOf(credentials), credentials);
+    const rollout = await service.launch(
+      body,
+      actorOf(credentials),
+      credentials,
+    );
     res.status(201).json(rollout);
   });
 
@@ -109,12 +132,19 @@ export async function createRouter(
     const credentials = await credentialsOf(req);
     const query = parse(listQuerySchema, req.query, 'query');
     if (query.entityRef) {
-      await authorize(credentials, canaryRolloutReadPermission, query.entityRef);
+      await authorize(
+        credentials,
+        canaryRolloutReadPermission,
+        query.entityRef,
+      );
     }
     const page = await store.list(query);
     const allowed = query.entityRef
       ? new Set([query.entityRef])
-      : await readableRefs(credentials, page.items.map(r => r.entityRef));
+      : await readableRefs(
+          credentials,
+          page.items.map(r => r.entityRef),
+        );
     res.json({
       items: page.items.filter(r => allowed.has(r.entityRef)).map(toApi),
       nextCursor: page.nextCursor,
@@ -125,7 +155,11 @@ export async function createRouter(
     const credentials = await credentialsOf(req);
     const { id } = parse(rolloutIdSchema, req.params, 'rollout id');
     const rollout = await service.get(id);
-    await authorize(credentials, canaryRolloutReadPermission, rollout.entityRef);
+    await authorize(
+      credentials,
+      canaryRolloutReadPermission,
+      rollout.entityRef,
+    );
     res.json(toApi(rollout));
   });
 
@@ -134,7 +168,11 @@ export async function createRouter(
     const { id } = parse(rolloutIdSchema, req.params, 'rollout id');
     const body = parse(actionSchema, req.body, 'action');
     const rollout = await service.get(id);
-    await authorize(credentials, canaryRolloutControlPermission, rollout.entityRef);
+    await authorize(
+      credentials,
+      canaryRolloutControlPermission,
+      rollout.entityRef,
+    );
     const updated = await service.act(id, {
       action: body.action,
       reason: body.reason,
@@ -147,7 +185,11 @@ export async function createRouter(
     const credentials = await credentialsOf(req);
     const { id } = parse(rolloutIdSchema, req.params, 'rollout id');
     const rollout = await service.get(id);
-    await authorize(credentials, canaryRolloutReadPermission, rollout.entityRef);
+    await authorize(
+      credentials,
+      canaryRolloutReadPermission,
+      rollout.entityRef,
+    );
     res.json(await store.analysis(id));
   });
 
@@ -163,31 +205,52 @@ export async function createRouter(
       to: query.to && new Date(query.to).toISOString(),
     };
     if (query.entityRef) {
-      await authorize(credentials, canaryRolloutReadPermission, query.entityRef);
+      await authorize(
+        credentials,
+        canaryRolloutReadPermission,
+        query.entityRef,
+      );
     }
     if (query.rolloutId) {
       const rollout = await service.get(query.rolloutId);
-      await authorize(credentials, canaryRolloutReadPermission, rollout.entityRef);
+      await authorize(
+        credentials,
+        canaryRolloutReadPermission,
+        rollout.entityRef,
+      );
     }
     const visible = async <T extends { entityRef: string }>(items: T[]) => {
       if (query.entityRef || query.rolloutId) return items;
-      const allowed = await readableRefs(credentials, items.map(e => e.entityRef));
+      const allowed = await readableRefs(
+        credentials,
+        items.map(e => e.entityRef),
+      );
       return items.filter(e => allowed.has(e.entityRef));
     };
 
     if (query.format === 'json') {
       const page = await store.listAudit(filter);
-      res.json({ items: await visible(page.items), nextCursor: page.nextCursor });
+      res.json({
+        items: await visible(page.items),
+        nextCursor: page.nextCursor,
+      });
       return;
     }
 
     // CSV: the whole filtered trail, written page by page so large exports stay small in memory.
     res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-    res.setHeader('Content-Disposition', 'attachment; filename="canary-audit.csv"');
+    res.setHeader(
+      'Content-Disposition',
+      'attachment; filename="canary-audit.csv"',
+    );
     res.write(stringify([CSV_COLUMNS]));
     let cursor: string | undefined = query.cursor;
     do {
-      const page = await store.listAudit({ ...filter, limit: CSV_PAGE, cursor });
+      const page = await store.listAudit({
+        ...filter,
+        limit: CSV_PAGE,
+        cursor,
+      });
       const rows = (await visible(page.items)).map(e => [
         e.id,
         e.at,
@@ -210,18 +273,3 @@ export async function createRouter(
 
   return router;
 }
-
-const CSV_COLUMNS = [
-  'id',
-  'at',
-  'rolloutId',
-  'entityRef',
-  'actor',
-  'action',
-  'phaseBefore',
-  'phaseAfter',
-  'stageIndex',
-  'canaryWeight',
-  'reason',
-  'details',
-];

@@ -40,6 +40,7 @@ export const launchSchema = z.strictObject({
   entityRef,
   canaryVersion: version,
   stableVersion: version.optional(),
+  preset: z.string().max(64).optional(),
   strategy: strategyInputSchema.optional(),
   reason: reason.optional(),
 });

@@ -20,28 +20,6 @@ import type {
   RolloutRecord,
 } from './types';
 
-/**
- * The engine's core: given a stored rollout, what was observed and the time, return the next
- * rollout, the actions to take and the audit events. No clock, no I/O: every phase transition is
- * testable in milliseconds and replayable. Phase changes go through the table in canary-common
- * (`nextPhase`); a manual action the table forbids throws a ConflictError.
- */
-export function decide(
-  rollout: RolloutRecord,
-  observations: Observations,
-  now: Date,
-): Decision {
-  const step = new Step(rollout, now);
-  if (observations.command) {
-    applyCommand(step, observations);
-  } else if (observations.fatal && !isFinalPhase(rollout.phase)) {
-    step.transition('fail', 'engine', observations.fatal, {});
-  } else {
-    tick(step, observations);
-  }
-  return step.finish(observations);
-}
-
 /** Accumulates the changes of one decision. */
 class Step {
   readonly before: RolloutRecord;
@@ -195,7 +173,10 @@ function enterStage(r: RolloutRecord, index: number): Partial<RolloutRecord> {
   };
 }
 
-function restartStageClock(r: RolloutRecord, now: Date): Partial<RolloutRecord> {
+function restartStageClock(
+  r: RolloutRecord,
+  now: Date,
+): Partial<RolloutRecord> {
   return {
     stageStartedAt: now.toISOString(),
     analysis: {
@@ -213,8 +194,9 @@ function applyCommand(step: Step, observations: Observations) {
   const event = eventForAction(action, phase, step.isLastStage);
   if (!event || !nextPhase(phase, event)) {
     throw new ConflictError(
-      `Cannot ${action} a rollout that is ${phase}` +
-        (action === 'approve' ? ': it is not waiting for approval' : ''),
+      `Cannot ${action} a rollout that is ${phase}${
+        action === 'approve' ? ': it is not waiting for approval' : ''
+      }`,
     );
   }
   const why = reason?.trim() || `${action} requested by ${actor}`;
@@ -267,14 +249,13 @@ function tickStage(step: Step, observations: Observations) {
   const r = step.rollout;
   if (!r.stageStartedAt) {
     // The stage begins when the router confirms its weights.
-    if (
-      observations.actual &&
-      reconcile(r, observations.actual).converged
-    ) {
+    if (observations.actual && reconcile(r, observations.actual).converged) {
       step.update(restartStageClock(r, step.now));
       step.note(
         'traffic-shifted',
-        `Stage ${r.stageIndex + 1}: ${r.weights.canary} % of traffic on ${r.canaryVersion}`,
+        `Stage ${r.stageIndex + 1}: ${r.weights.canary} % of traffic on ${
+          r.canaryVersion
+        }`,
         { weights: r.weights },
       );
     }
@@ -307,7 +288,11 @@ function judgeLook(step: Step, look: Look) {
         threshold: settings.minRequestsPerLook,
         explanation: look.error
           ? `No metrics for this look: ${look.error}`
-          : `The canary served ${look.canary?.requests ?? 0} requests in this look; ${settings.minRequestsPerLook} are needed to judge it.`,
+          : `The canary served ${
+              look.canary?.requests ?? 0
+            } requests in this look; ${
+              settings.minRequestsPerLook
+            } are needed to judge it.`,
       },
     ];
     step.lookRecord = { look, stageIndex: r.stageIndex, verdicts };
@@ -393,7 +378,9 @@ function judgeLook(step: Step, look: Look) {
     applyPolicy(
       step,
       settings.inconclusiveAction,
-      `Stage ${r.stageIndex + 1} reached its maximum duration without a passing verdict: ${success
+      `Stage ${
+        r.stageIndex + 1
+      } reached its maximum duration without a passing verdict: ${success
         .filter(v => v.verdict !== 'pass')
         .map(v => v.explanation)
         .join(' ')}`,
@@ -402,7 +389,9 @@ function judgeLook(step: Step, look: Look) {
   }
 }
 
-function stageOutcome(verdicts: MetricVerdict[]): 'pass' | 'fail' | 'inconclusive' {
+function stageOutcome(
+  verdicts: MetricVerdict[],
+): 'pass' | 'fail' | 'inconclusive' {
   if (verdicts.some(v => v.verdict === 'fail')) return 'fail';
   if (verdicts.every(v => v.verdict === 'pass')) return 'pass';
   return 'inconclusive';
@@ -412,7 +401,12 @@ function completeStage(step: Step, details: Record<string, unknown>) {
   const r = step.rollout;
   const passed = `Stage ${r.stageIndex + 1} (${r.weights.canary} %) passed`;
   if (step.isLastStage) {
-    step.transition('complete', 'engine', `${passed}: promoting ${r.canaryVersion}`, details);
+    step.transition(
+      'complete',
+      'engine',
+      `${passed}: promoting ${r.canaryVersion}`,
+      details,
+    );
     return;
   }
   const next = r.strategy.stages[r.stageIndex + 1];
@@ -424,7 +418,12 @@ function completeStage(step: Step, details: Record<string, unknown>) {
       details,
     );
   } else {
-    step.transition('advance', 'engine', `${passed}: moving to ${next.weight} %`, details);
+    step.transition(
+      'advance',
+      'engine',
+      `${passed}: moving to ${next.weight} %`,
+      details,
+    );
   }
 }
 
@@ -437,6 +436,33 @@ function applyPolicy(
   if (action === 'rollback') {
     step.transition('rollback', 'engine', `${reason}: rolling back`, details);
   } else if (step.rollout.phase === 'Progressing') {
-    step.transition('pause', 'engine', `${reason}: paused for a human`, details);
+    step.transition(
+      'pause',
+      'engine',
+      `${reason}: paused for a human`,
+      details,
+    );
   }
+}
+
+/**
+ * The engine's core: given a stored rollout, what was observed and the time, return the next
+ * rollout, the actions to take and the audit events. No clock, no I/O: every phase transition is
+ * testable in milliseconds and replayable. Phase changes go through the table in canary-common
+ * (`nextPhase`); a manual action the table forbids throws a ConflictError.
+ */
+export function decide(
+  rollout: RolloutRecord,
+  observations: Observations,
+  now: Date,
+): Decision {
+  const step = new Step(rollout, now);
+  if (observations.command) {
+    applyCommand(step, observations);
+  } else if (observations.fatal && !isFinalPhase(rollout.phase)) {
+    step.transition('fail', 'engine', observations.fatal, {});
+  } else {
+    tick(step, observations);
+  }
+  return step.finish(observations);
 }

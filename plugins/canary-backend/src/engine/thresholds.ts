@@ -48,7 +48,11 @@ export function rollbackVerdicts(
       estimate: canaryRate,
       threshold: rules.maxErrorRate,
       sampleSize,
-      explanation: `Canary errors are ${pct(canaryRate)} of ${canary.requests} requests in this look; the rollback limit is ${pct(rules.maxErrorRate)}${failed ? ': rolling back' : ''}.`,
+      explanation: `Canary errors are ${pct(canaryRate)} of ${
+        canary.requests
+      } requests in this look; the rollback limit is ${pct(
+        rules.maxErrorRate,
+      )}${failed ? ': rolling back' : ''}.`,
     });
   }
   if (rules.maxErrorRateRatio !== undefined && baselineRate !== undefined) {
@@ -65,7 +69,11 @@ export function rollbackVerdicts(
       estimate: canaryRate,
       threshold: limit,
       sampleSize,
-      explanation: `Canary errors are ${pct(canaryRate)} vs ${pct(baselineRate)} on stable; the limit is ${rules.maxErrorRateRatio}x stable (${pct(limit)})${failed ? ': rolling back' : ''}.`,
+      explanation: `Canary errors are ${pct(canaryRate)} vs ${pct(
+        baselineRate,
+      )} on stable; the limit is ${rules.maxErrorRateRatio}x stable (${pct(
+        limit,
+      )})${failed ? ': rolling back' : ''}.`,
     });
   }
   const canaryP95 = histogramQuantile(0.95, canary.latency);
@@ -82,7 +90,9 @@ export function rollbackVerdicts(
       estimate: canaryP95,
       threshold: limit,
       sampleSize,
-      explanation: `Canary p95 latency is ${ms(canaryP95)}; the rollback limit is ${ms(limit)}${failed ? ': rolling back' : ''}.`,
+      explanation: `Canary p95 latency is ${ms(
+        canaryP95,
+      )}; the rollback limit is ${ms(limit)}${failed ? ': rolling back' : ''}.`,
     });
   }
   if (
@@ -101,7 +111,11 @@ export function rollbackVerdicts(
       estimate: canaryP95,
       threshold: limit,
       sampleSize,
-      explanation: `Canary p95 latency is ${ms(canaryP95)} vs ${ms(baselineP95)} on stable; the limit is ${rules.maxP95Ratio}x stable (${ms(limit)})${failed ? ': rolling back' : ''}.`,
+      explanation: `Canary p95 latency is ${ms(canaryP95)} vs ${ms(
+        baselineP95,
+      )} on stable; the limit is ${rules.maxP95Ratio}x stable (${ms(limit)})${
+        failed ? ': rolling back' : ''
+      }.`,
     });
   }
   return verdicts;
@@ -145,7 +159,9 @@ export function successVerdicts(
       estimate: canaryRate,
       threshold: rules.maxErrorRate,
       sampleSize,
-      explanation: `Over this stage canary errors are ${pct(canaryRate)}; at most ${pct(rules.maxErrorRate)} is allowed.`,
+      explanation: `Over this stage canary errors are ${pct(
+        canaryRate,
+      )}; at most ${pct(rules.maxErrorRate)} is allowed.`,
     });
   }
   if (rules.maxErrorRateIncrease !== undefined) {
@@ -172,7 +188,13 @@ export function successVerdicts(
         estimate: increase,
         threshold: rules.maxErrorRateIncrease,
         sampleSize,
-        explanation: `Over this stage canary errors are ${pct(canaryRate)} vs ${pct(baselineRate)} on stable, an increase of ${(increase * 100).toFixed(2)} points; at most ${(rules.maxErrorRateIncrease * 100).toFixed(2)} is allowed.`,
+        explanation: `Over this stage canary errors are ${pct(
+          canaryRate,
+        )} vs ${pct(baselineRate)} on stable, an increase of ${(
+          increase * 100
+        ).toFixed(2)} points; at most ${(
+          rules.maxErrorRateIncrease * 100
+        ).toFixed(2)} is allowed.`,
       });
     }
   }
@@ -199,7 +221,9 @@ export function successVerdicts(
         estimate: canaryP95,
         threshold: limit,
         sampleSize,
-        explanation: `Over this stage canary p95 latency is ${ms(canaryP95)}; at most ${ms(limit)} is allowed.`,
+        explanation: `Over this stage canary p95 latency is ${ms(
+          canaryP95,
+        )}; at most ${ms(limit)} is allowed.`,
       });
     }
   }

@@ -4,8 +4,9 @@ import {
   LoggerService,
 } from '@backstage/backend-plugin-api';
 import { stringifyEntityRef } from '@backstage/catalog-model';
-import { NotFoundError, isError } from '@backstage/errors';
+import { InputError, NotFoundError, isError } from '@backstage/errors';
 import {
+  CANARY_ANNOTATIONS,
   Rollout,
   Strategy,
   allowedActions,
@@ -35,6 +36,8 @@ export interface LaunchRequest {
   entityRef: string;
   canaryVersion: string;
   stableVersion?: string;
+  /** A key of `canary.presets`; else the entity's preset annotation; else the defaults. */
+  preset?: string;
   strategy?: StrategyInput;
   reason?: string;
 }
@@ -44,8 +47,7 @@ const ACTION_ATTEMPTS = 3;
 
 /** The API form of a stored rollout: adds what the phase allows. */
 export function toApi(rollout: RolloutRecord): Rollout {
-  const isLastStage =
-    rollout.stageIndex >= rollout.strategy.stages.length - 1;
+  const isLastStage = rollout.stageIndex >= rollout.strategy.stages.length - 1;
   return {
     ...rollout,
     allowedActions: allowedActions(rollout.phase, isLastStage),
@@ -65,6 +67,7 @@ export class RolloutService {
       auditor: AuditorService;
       logger: LoggerService;
       defaults: Strategy;
+      presets: Record<string, Strategy>;
       clock?: () => Date;
     },
   ) {}
@@ -82,9 +85,15 @@ export class RolloutService {
       credentials,
     });
     if (!entity) {
-      throw new NotFoundError(`Entity ${request.entityRef} is not in the catalog`);
+      throw new NotFoundError(
+        `Entity ${request.entityRef} is not in the catalog`,
+      );
     }
     const target = targetOfEntity(entity);
+    const base = this.baseStrategy(
+      request.preset ??
+        entity.metadata.annotations?.[CANARY_ANNOTATIONS.preset],
+    );
     const providers = this.deps.providers.forTarget(target);
     const stableVersion =
       request.stableVersion ??
@@ -96,7 +105,7 @@ export class RolloutService {
       target,
       stableVersion,
       canaryVersion: request.canaryVersion,
-      strategy: resolveStrategy(this.deps.defaults, request.strategy),
+      strategy: resolveStrategy(base, request.strategy),
       phase: 'Pending',
       stageIndex: -1,
       weights: { stable: 100, canary: 0 },
@@ -133,6 +142,20 @@ export class RolloutService {
     return toApi(rollout);
   }
 
+  private baseStrategy(preset: string | undefined): Strategy {
+    if (preset === undefined) return this.deps.defaults;
+    const strategy = this.deps.presets[preset];
+    if (!strategy) {
+      const known = Object.keys(this.deps.presets);
+      throw new InputError(
+        `Unknown strategy preset "${preset}" (configured: ${
+          known.length ? known.join(', ') : 'none'
+        })`,
+      );
+    }
+    return strategy;
+  }
+
   async get(id: string): Promise<RolloutRecord> {
     const rollout = await this.deps.store.get(id);
     if (!rollout) throw new NotFoundError(`No rollout with id ${id}`);
@@ -154,7 +177,10 @@ export class RolloutService {
         await this.execute(saved, decision.actions, providers);
         return toApi(saved);
       } catch (error) {
-        if (!(error instanceof StaleRevisionError) || attempt >= ACTION_ATTEMPTS) {
+        if (
+          !(error instanceof StaleRevisionError) ||
+          attempt >= ACTION_ATTEMPTS
+        ) {
           throw error;
         }
       }
@@ -168,7 +194,10 @@ export class RolloutService {
       try {
         await this.tick(rollout);
       } catch (error) {
-        this.deps.logger.error(`Tick of rollout ${rollout.id} failed`, toError(error));
+        this.deps.logger.error(
+          `Tick of rollout ${rollout.id} failed`,
+          toError(error),
+        );
       }
     }
   }
@@ -179,7 +208,11 @@ export class RolloutService {
     try {
       providers = this.deps.providers.forTarget(rollout.target);
     } catch (error) {
-      const decision = decide(rollout, { fatal: toError(error).message }, this.now());
+      const decision = decide(
+        rollout,
+        { fatal: toError(error).message },
+        this.now(),
+      );
       await this.persist(rollout, decision);
       return;
     }
@@ -195,7 +228,9 @@ export class RolloutService {
         current = await this.persist(rollout, decision);
       } catch (error) {
         if (error instanceof StaleRevisionError) {
-          this.deps.logger.debug(`Rollout ${rollout.id} moved on meanwhile; skipping this tick`);
+          this.deps.logger.debug(
+            `Rollout ${rollout.id} moved on meanwhile; skipping this tick`,
+          );
           return;
         }
         throw error;
@@ -218,7 +253,9 @@ export class RolloutService {
       return { actual };
     } catch (error) {
       const message = toError(error).message;
-      this.deps.logger.warn(`Cannot read the state of rollout ${rollout.id}: ${message}`);
+      this.deps.logger.warn(
+        `Cannot read the state of rollout ${rollout.id}: ${message}`,
+      );
       return { actualError: message };
     }
   }
@@ -228,7 +265,9 @@ export class RolloutService {
     providers: TargetProviders,
     now: Date,
   ): Promise<Look> {
-    const start = new Date(rollout.analysis.lastLookAt ?? rollout.stageStartedAt!);
+    const start = new Date(
+      rollout.analysis.lastLookAt ?? rollout.stageStartedAt!,
+    );
     const window = { start, end: now };
     const iso = { start: start.toISOString(), end: now.toISOString() };
     try {
@@ -264,7 +303,11 @@ export class RolloutService {
       try {
         switch (action.type) {
           case 'deployCanary':
-            await providers.workload.deployCanary(target, action.version, action.weight);
+            await providers.workload.deployCanary(
+              target,
+              action.version,
+              action.weight,
+            );
             break;
           case 'setWeights':
             await providers.router.setWeights(target, action.weights);
@@ -280,7 +323,9 @@ export class RolloutService {
         }
       } catch (error) {
         this.deps.logger.warn(
-          `Rollout ${rollout.id}: ${action.type} failed, will retry on the next tick: ${toError(error).message}`,
+          `Rollout ${rollout.id}: ${
+            action.type
+          } failed, will retry on the next tick: ${toError(error).message}`,
         );
         return; // later steps depend on this one
       }
@@ -315,7 +360,8 @@ function isLookDue(rollout: RolloutRecord, now: Date): boolean {
   return (
     judging &&
     Boolean(rollout.stageStartedAt) &&
-    now.getTime() >= Date.parse(rollout.analysis.nextLookAt ?? rollout.stageStartedAt!)
+    now.getTime() >=
+      Date.parse(rollout.analysis.nextLookAt ?? rollout.stageStartedAt!)
   );
 }
 

@@ -17,7 +17,11 @@ export function targetOfEntity(entity: Entity): RolloutTarget {
   ].filter(Boolean);
   if (missing.length > 0) {
     throw new InputError(
-      `${stringifyEntityRef(entity)} is not set up for canary releases: it lacks the annotation(s) ${missing.join(', ')}`,
+      `${stringifyEntityRef(
+        entity,
+      )} is not set up for canary releases: it lacks the annotation(s) ${missing.join(
+        ', ',
+      )}`,
     );
   }
   return {

@@ -36,13 +36,18 @@ export class ProviderRegistry implements CanaryProvidersExtensionPoint {
   forTarget(target: RolloutTarget): TargetProviders {
     const missing = [
       !this.routers.has(target.router) && `traffic router "${target.router}"`,
-      !this.metrics.has(target.metrics) && `metrics provider "${target.metrics}"`,
+      !this.metrics.has(target.metrics) &&
+        `metrics provider "${target.metrics}"`,
       !this.workloads.has(target.workload) &&
         `workload controller "${target.workload}"`,
     ].filter(Boolean);
     if (missing.length > 0) {
       throw new InputError(
-        `No ${missing.join(', ')} is installed in this backend (installed: routers ${list(this.routers)}; metrics ${list(this.metrics)}; workloads ${list(this.workloads)})`,
+        `No ${missing.join(
+          ', ',
+        )} is installed in this backend (installed: routers ${list(
+          this.routers,
+        )}; metrics ${list(this.metrics)}; workloads ${list(this.workloads)})`,
       );
     }
     return {

@@ -47,6 +47,15 @@ export interface AuditQuery {
   cursor?: string;
 }
 
+const MEASURED_METRICS = [
+  'requests',
+  'errors',
+  'error_rate',
+  'latency_p50',
+  'latency_p95',
+  'latency_p99',
+].map(column => column.replace('_', '-'));
+
 /** Thrown when a save lost the race against another writer. */
 export class StaleRevisionError extends ConflictError {}
 
@@ -149,7 +158,9 @@ export class RolloutStore {
       q.where(inner =>
         inner
           .where('created_at', '<', createdAt)
-          .orWhere(same => same.where('created_at', createdAt).where('id', '<', id)),
+          .orWhere(same =>
+            same.where('created_at', createdAt).where('id', '<', id),
+          ),
       );
     }
     const rows = await q;
@@ -175,7 +186,8 @@ export class RolloutStore {
     if (query.action) q.where('action', query.action);
     if (query.from) q.where('at', '>=', query.from);
     if (query.to) q.where('at', '<', query.to);
-    if (query.cursor) q.where('id', '>', Number(decodeCursor(query.cursor, 1)[0]));
+    if (query.cursor)
+      q.where('id', '>', Number(decodeCursor(query.cursor, 1)[0]));
     const rows = await q;
     const items = rows.slice(0, query.limit).map(auditFromRow);
     const last = items[items.length - 1];
@@ -236,18 +248,13 @@ export class RolloutStore {
   }
 }
 
-const MEASURED_METRICS = [
-  'requests',
-  'errors',
-  'error_rate',
-  'latency_p50',
-  'latency_p95',
-  'latency_p99',
-].map(column => column.replace('_', '-'));
-
 function activeConflict(rollout: RolloutRecord, otherId?: string) {
   return new ConflictError(
-    `${rollout.target.namespace}/${rollout.target.name} already has an active rollout${otherId ? ` (${otherId})` : ''}; abort it or wait for it to finish`,
+    `${rollout.target.namespace}/${
+      rollout.target.name
+    } already has an active rollout${
+      otherId ? ` (${otherId})` : ''
+    }; abort it or wait for it to finish`,
   );
 }
 
@@ -308,7 +315,9 @@ function auditFromRow(row: any): AuditEvent {
     phaseBefore: row.phase_before ?? undefined,
     phaseAfter: row.phase_after,
     stageIndex: row.stage_index,
-    weightsBefore: row.weights_before ? JSON.parse(row.weights_before) : undefined,
+    weightsBefore: row.weights_before
+      ? JSON.parse(row.weights_before)
+      : undefined,
     weightsAfter: JSON.parse(row.weights_after),
     reason: row.reason,
     details: JSON.parse(row.details),

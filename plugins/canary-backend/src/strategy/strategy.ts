@@ -26,26 +26,28 @@ export function parseDuration(text: string): number | undefined {
 }
 
 const duration = (maxMs: number) =>
-  z
-    .string()
-    .transform((text, ctx) => {
-      const value = parseDuration(text);
-      if (value === undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `"${text}" is not a duration: use a number and a unit, e.g. 30s, 5m, 2h`,
-        });
-        return z.NEVER;
-      }
-      if (value < MIN_DURATION_MS || value > maxMs) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `"${text}" is out of range: from ${MIN_DURATION_MS}ms to ${maxMs / UNIT_MS.d >= 1 ? `${maxMs / UNIT_MS.d}d` : `${maxMs / UNIT_MS.m}m`}`,
-        });
-        return z.NEVER;
-      }
-      return value;
-    });
+  z.string().transform((text, ctx) => {
+    const value = parseDuration(text);
+    if (value === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${text}" is not a duration: use a number and a unit, e.g. 30s, 5m, 2h`,
+      });
+      return z.NEVER;
+    }
+    if (value < MIN_DURATION_MS || value > maxMs) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${text}" is out of range: from ${MIN_DURATION_MS}ms to ${
+          maxMs / UNIT_MS.d >= 1
+            ? `${maxMs / UNIT_MS.d}d`
+            : `${maxMs / UNIT_MS.m}m`
+        }`,
+      });
+      return z.NEVER;
+    }
+    return value;
+  });
 
 const fraction = z.number().min(0).max(1);
 const positive = z.number().positive().max(1e6);
@@ -103,7 +105,10 @@ export const strategyInputSchema = z
           message: `stage weights must increase: ${stage.weight} follows ${previous.weight}`,
         });
       }
-      if (stage.maxDuration !== undefined && stage.maxDuration < stage.minDuration) {
+      if (
+        stage.maxDuration !== undefined &&
+        stage.maxDuration < stage.minDuration
+      ) {
         ctx.addIssue({
           code: 'custom',
           path: ['stages', i, 'maxDuration'],
@@ -135,13 +140,15 @@ export function resolveStrategy(
     stages,
     analysis: {
       intervalMs: analysis.interval ?? base.intervalMs,
-      minRequestsPerLook: analysis.minRequestsPerLook ?? base.minRequestsPerLook,
+      minRequestsPerLook:
+        analysis.minRequestsPerLook ?? base.minRequestsPerLook,
       minRequestsPerStage:
         analysis.minRequestsPerStage ?? base.minRequestsPerStage,
       maxConsecutiveNoData:
         analysis.maxConsecutiveNoData ?? base.maxConsecutiveNoData,
       noDataAction: analysis.noDataAction ?? base.noDataAction,
-      inconclusiveAction: analysis.inconclusiveAction ?? base.inconclusiveAction,
+      inconclusiveAction:
+        analysis.inconclusiveAction ?? base.inconclusiveAction,
       thresholds: {
         success: {
           ...base.thresholds.success,

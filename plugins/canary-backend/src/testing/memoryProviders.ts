@@ -22,7 +22,9 @@ export const LATENCY = (n: number) => ({
  * An in-memory world for route and service tests: a router, a workload and metrics that do
  * exactly what they are told, and record every call.
  */
-export class MemoryWorld implements TrafficRouter, WorkloadController, MetricsProvider {
+export class MemoryWorld
+  implements TrafficRouter, WorkloadController, MetricsProvider
+{
   weights: Weights = { stable: 100, canary: 0 };
   state: WorkloadState = { stable: { version: '1.0.0', ready: true } };
   samples: Record<'baseline' | 'canary', ArmSample> = {

@@ -10,6 +10,8 @@ export const CANARY_ANNOTATIONS = {
   metrics: 'canary.backstage.io/metrics',
   /** The workload controller kind (`kubernetes`, `demo`); defaults to `kubernetes`. */
   workload: 'canary.backstage.io/workload',
+  /** The strategy preset (a key of `canary.presets` in app-config) rollouts of the entity use. */
+  preset: 'canary.backstage.io/preset',
 } as const;
 
 /** The Kubernetes annotations Backstage already defines, reused here. @public */

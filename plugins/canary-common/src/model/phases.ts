@@ -143,7 +143,10 @@ export function eventForAction(
 }
 
 /** The phase an event leads to from `phase`, or undefined when the table forbids it. @public */
-export function nextPhase(phase: Phase, event: RolloutEvent): Phase | undefined {
+export function nextPhase(
+  phase: Phase,
+  event: RolloutEvent,
+): Phase | undefined {
   return TRANSITIONS[phase][event];
 }
 

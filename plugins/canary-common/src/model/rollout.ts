@@ -123,6 +123,14 @@ export interface MetricVerdict {
   sampleSize?: { baseline: number; canary: number };
   /** One sentence a service owner understands. */
   explanation: string;
+  /** Confidence level of `interval`, e.g. 0.95. */
+  confidenceLevel?: number;
+  /** Harm beyond which the metric fails (0 by default), in the units of `threshold`. */
+  rollbackThreshold?: number;
+  /** An established regression rolls back (critical) or pauses for a human (not critical). */
+  critical?: boolean;
+  /** A fixed-horizon test of the same data, for display only: decisions never use it. */
+  classical?: { method: string; pValue: number; interval?: [number, number] };
 }
 
 /** Cumulative samples of the current stage, per arm. @public */
@@ -208,7 +216,11 @@ export interface RolloutAnalysis {
     arm: Arm;
     points: Array<{ at: string; stageIndex: number; value: number | null }>;
   }>;
-  verdicts: Array<{ at: string; stageIndex: number; verdicts: MetricVerdict[] }>;
+  verdicts: Array<{
+    at: string;
+    stageIndex: number;
+    verdicts: MetricVerdict[];
+  }>;
 }
 
 /** A page of a list route. @public */
