@@ -58,7 +58,9 @@ type TestScheduler = {
   triggerTask(id: string): Promise<void>;
 };
 
-async function startBackend(options: { permissions?: ServiceFactory } = {}) {
+async function startBackend(
+  options: { permissions?: ServiceFactory; config?: object } = {},
+) {
   const world = new MemoryWorld();
   const scheduler = mockServices.scheduler() as unknown as TestScheduler;
   const { server } = await startTestBackend({
@@ -68,6 +70,9 @@ async function startBackend(options: { permissions?: ServiceFactory } = {}) {
       catalogServiceMock.factory({ entities }),
       scheduler.factory(),
       ...(options.permissions ? [options.permissions] : []),
+      ...(options.config
+        ? [mockServices.rootConfig.factory({ data: options.config })]
+        : []),
     ],
   });
   const tick = () => scheduler.triggerTask('canary-engine-tick');
@@ -505,5 +510,43 @@ describe('canary routes', () => {
       await request(server).get(`/api/canary/rollouts/${id}/analysis`)
     ).body.verdicts;
     expect(looks).toHaveLength(1);
+  });
+
+  it('takes strategies from presets: the request, else the entity annotation', async () => {
+    const { server } = await startBackend({
+      config: {
+        canary: {
+          defaults: { stages: [{ weight: 10, minDuration: '10m' }] },
+          presets: {
+            quick: { stages: [{ weight: 20, minDuration: '1m' }] },
+            careful: { analysis: { interval: '5m' } },
+          },
+        },
+      },
+    });
+    const quick = await request(server)
+      .post('/api/canary/rollouts')
+      .send({ entityRef: SHOP, canaryVersion: '1.1.0', preset: 'quick' })
+      .expect(201);
+    expect(quick.body.strategy.stages).toEqual([
+      { weight: 20, minDurationMs: 60_000, maxDurationMs: 120_000, requireApproval: false },
+    ]);
+    await request(server)
+      .post(`/api/canary/rollouts/${quick.body.id}/actions`)
+      .send({ action: 'abort', reason: 'next' })
+      .expect(200);
+
+    const careful = await request(server)
+      .post('/api/canary/rollouts')
+      .send({ entityRef: SHOP, canaryVersion: '1.1.0', preset: 'careful' })
+      .expect(201);
+    expect(careful.body.strategy.stages[0].weight).toBe(10);
+    expect(careful.body.strategy.analysis.intervalMs).toBe(300_000);
+
+    const unknown = await request(server)
+      .post('/api/canary/rollouts')
+      .send({ entityRef: SHOP, canaryVersion: '1.1.0', preset: 'nope' })
+      .expect(400);
+    expect(unknown.body.error.message).toContain('quick, careful');
   });
 });

@@ -1,0 +1,254 @@
+import type { ReactNode } from 'react';
+import { ResponseError } from '@backstage/errors';
+import type { Entity } from '@backstage/catalog-model';
+import { EntityProvider } from '@backstage/plugin-catalog-react';
+import {
+  permissionApiRef,
+  type PermissionApi,
+} from '@backstage/plugin-permission-react';
+import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
+import {
+  allowedActions,
+  type AuditEvent,
+  type Rollout,
+  type RolloutAnalysis,
+} from '@canary-release/backstage-plugin-canary-common';
+import { canaryApiRef, type CanaryApi } from '../api';
+
+export const ENTITY_REF = 'component:default/demo-service';
+
+export const annotatedEntity: Entity = {
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Component',
+  metadata: {
+    name: 'demo-service',
+    namespace: 'default',
+    annotations: {
+      'canary.backstage.io/router': 'demo',
+      'backstage.io/kubernetes-id': 'demo-service',
+    },
+  },
+  spec: { type: 'service', owner: 'team-a', lifecycle: 'production' },
+};
+
+const MINUTE = 60_000;
+
+/** A rollout in its second stage (25 %), progressing, with one failing and one passing verdict. */
+export function makeRollout(overrides: Partial<Rollout> = {}): Rollout {
+  const phase = overrides.phase ?? 'Progressing';
+  const stageIndex = overrides.stageIndex ?? 1;
+  const stages = [
+    {
+      weight: 5,
+      minDurationMs: 30 * MINUTE,
+      maxDurationMs: 60 * MINUTE,
+      requireApproval: false,
+    },
+    {
+      weight: 25,
+      minDurationMs: 60 * MINUTE,
+      maxDurationMs: 120 * MINUTE,
+      requireApproval: false,
+    },
+    {
+      weight: 50,
+      minDurationMs: 120 * MINUTE,
+      maxDurationMs: 240 * MINUTE,
+      requireApproval: true,
+    },
+  ];
+  const now = Date.now();
+  return {
+    id: 'r-1',
+    entityRef: ENTITY_REF,
+    target: {
+      namespace: 'default',
+      name: 'demo-service',
+      router: 'demo',
+      metrics: 'demo',
+      workload: 'demo',
+    },
+    stableVersion: '1.0.0',
+    canaryVersion: '1.1.0',
+    strategy: {
+      stages,
+      analysis: {
+        intervalMs: MINUTE,
+        minRequestsPerLook: 50,
+        minRequestsPerStage: 500,
+        thresholds: { success: {}, rollback: {} },
+        maxConsecutiveNoData: 3,
+        noDataAction: 'pause',
+        inconclusiveAction: 'rollback',
+      },
+    },
+    phase,
+    stageIndex,
+    stageStartedAt: new Date(now - 10 * MINUTE).toISOString(),
+    weights: { stable: 75, canary: 25 },
+    message: 'Stage 2 of 3 running; no regression so far',
+    analysis: {
+      lastLookAt: new Date(now - 30_000).toISOString(),
+      nextLookAt: new Date(now + 30_000).toISOString(),
+      consecutiveNoData: 0,
+      stageTotals: {
+        baseline: { requests: 9000, errors: 9 },
+        canary: { requests: 3000, errors: 4 },
+      },
+      latestVerdicts: [
+        {
+          metric: 'error-rate',
+          rule: 'msprt',
+          verdict: 'inconclusive',
+          estimate: 0.0003,
+          interval: [-0.001, 0.002],
+          baseline: 0.001,
+          canary: 0.0013,
+          threshold: 0.002,
+          pValue: 0.41,
+          sampleSize: { baseline: 9000, canary: 3000 },
+          explanation: 'Not enough evidence yet either way.',
+        },
+        {
+          metric: 'latency-p95',
+          rule: 'rollback.maxP95Ms',
+          verdict: 'pass',
+          estimate: 120,
+          baseline: 110,
+          canary: 120,
+          threshold: 500,
+          explanation: 'The canary p95 of 120 ms is under the 500 ms limit.',
+        },
+      ],
+    },
+    createdBy: 'user:default/alice',
+    reason: 'Ship the new checkout',
+    createdAt: new Date(now - 45 * MINUTE).toISOString(),
+    updatedAt: new Date(now - 30_000).toISOString(),
+    revision: 7,
+    allowedActions: allowedActions(phase, stageIndex === stages.length - 1),
+    ...overrides,
+  };
+}
+
+export function makeAnalysis(rolloutId = 'r-1'): RolloutAnalysis {
+  const at = (minutes: number) =>
+    new Date(Date.now() - minutes * MINUTE).toISOString();
+  return {
+    rolloutId,
+    series: [
+      {
+        metric: 'error-rate',
+        arm: 'baseline',
+        points: [
+          { at: at(3), stageIndex: 0, value: 0.001 },
+          { at: at(2), stageIndex: 1, value: 0.0011 },
+          { at: at(1), stageIndex: 1, value: 0.001 },
+        ],
+      },
+      {
+        metric: 'error-rate',
+        arm: 'canary',
+        points: [
+          { at: at(3), stageIndex: 0, value: 0.002 },
+          { at: at(2), stageIndex: 1, value: null },
+          { at: at(1), stageIndex: 1, value: 0.0013 },
+        ],
+      },
+    ],
+    verdicts: [
+      {
+        at: at(20),
+        stageIndex: 0,
+        verdicts: [
+          {
+            metric: 'error-rate',
+            rule: 'msprt',
+            verdict: 'pass',
+            explanation: 'Fine.',
+          },
+        ],
+      },
+    ],
+  };
+}
+
+export function makeAuditEvent(
+  overrides: Partial<AuditEvent> = {},
+): AuditEvent {
+  return {
+    id: 1,
+    rolloutId: 'r-1',
+    entityRef: ENTITY_REF,
+    at: new Date(Date.now() - 40 * MINUTE).toISOString(),
+    actor: 'user:default/alice',
+    action: 'launch',
+    phaseAfter: 'Pending',
+    stageIndex: -1,
+    weightsAfter: { stable: 100, canary: 0 },
+    reason: 'Ship the new checkout',
+    details: {},
+    ...overrides,
+  };
+}
+
+/** A CanaryApi whose every method is a jest mock; by default it serves one rollout. */
+export function mockCanaryApi(
+  rollouts: Rollout[] = [makeRollout()],
+): jest.Mocked<CanaryApi> {
+  return {
+    listRollouts: jest.fn().mockResolvedValue({ items: rollouts }),
+    getRollout: jest.fn().mockResolvedValue(rollouts[0]),
+    launchRollout: jest.fn(),
+    performAction: jest.fn(),
+    getAnalysis: jest.fn().mockResolvedValue(makeAnalysis()),
+    listAuditEvents: jest.fn().mockResolvedValue({ items: [makeAuditEvent()] }),
+  };
+}
+
+/** A PermissionApi that allows or denies everything. */
+export function permissionApi(allowed: boolean): PermissionApi {
+  // The AuthorizeResult enum lives in plugin-permission-common; its values are these strings.
+  const result = allowed ? 'ALLOW' : 'DENY';
+  return {
+    authorize: async () => ({ result }),
+  } as unknown as PermissionApi;
+}
+
+/** Renders inside a test app with the given canary API, permissions and entity. */
+export function renderWithApis(
+  element: ReactNode,
+  options: {
+    canaryApi: CanaryApi;
+    allowed?: boolean;
+    entity?: Entity;
+  },
+) {
+  return renderInTestApp(
+    <TestApiProvider
+      apis={[
+        [canaryApiRef, options.canaryApi],
+        [permissionApiRef, permissionApi(options.allowed ?? true)],
+      ]}
+    >
+      <EntityProvider entity={options.entity ?? annotatedEntity}>
+        {element}
+      </EntityProvider>
+    </TestApiProvider>,
+  );
+}
+
+/** The error the client throws when the backend answers with Backstage's error body. */
+export function responseError(
+  status: number,
+  statusText: string,
+  error: { name: string; message: string },
+): Promise<ResponseError> {
+  return ResponseError.fromResponse(
+    new Response(JSON.stringify({ error, response: { statusCode: status } }), {
+      status,
+      statusText,
+      headers: { 'Content-Type': 'application/json' },
+    }),
+  );
+}

@@ -1,0 +1,10 @@
+export { canaryApiRef } from './CanaryApi';
+export type {
+  CanaryApi,
+  DurationString,
+  LaunchRolloutRequest,
+  LaunchStage,
+  ListAuditEventsRequest,
+  ListRolloutsRequest,
+} from './CanaryApi';
+export { CanaryClient } from './CanaryClient';

@@ -1,0 +1,1 @@
+export { AuditTimeline } from './AuditTimeline';

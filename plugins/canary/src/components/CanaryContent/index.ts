@@ -1,0 +1,1 @@
+export { CanaryContent } from './CanaryContent';

@@ -1,0 +1,1 @@
+export { CanarySetupEmptyState } from './CanarySetupEmptyState';

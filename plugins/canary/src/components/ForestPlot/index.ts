@@ -1,0 +1,1 @@
+export { ForestPlot } from './ForestPlot';

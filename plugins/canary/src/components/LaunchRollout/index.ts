@@ -1,0 +1,1 @@
+export { LaunchRolloutButton } from './LaunchRolloutButton';

@@ -1,0 +1,1 @@
+export { RolloutControls } from './RolloutControls';

@@ -1,0 +1,1 @@
+export { RolloutDashboard } from './RolloutDashboard';

@@ -1,0 +1,1 @@
+export { RolloutHeader } from './RolloutHeader';

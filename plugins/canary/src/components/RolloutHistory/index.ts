@@ -1,0 +1,1 @@
+export { RolloutHistory } from './RolloutHistory';

@@ -1,0 +1,1 @@
+export { RolloutMessage } from './RolloutMessage';

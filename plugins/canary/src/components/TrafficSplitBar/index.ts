@@ -1,0 +1,1 @@
+export { TrafficSplitBar } from './TrafficSplitBar';
