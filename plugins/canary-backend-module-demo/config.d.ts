@@ -1,0 +1,49 @@
+export interface Config {
+  canary?: {
+    /**
+     * The embedded demo: a small HTTP service in a stable and a canary version, a weighted router
+     * in front, a load generator and per-version counters, all on 127.0.0.1, driven through the
+     * `demo` router, workload controller and metrics provider. Runs when this block is present
+     * (`demo: {}` is enough) unless `enabled` is false; without the block it does not run.
+     */
+    demo?: {
+      /** Set to false to keep the block but not run the demo. Default true. */
+      enabled?: boolean;
+      /** The version stable runs at start. Default `1.0.0`. */
+      stableVersion?: string;
+      /** Requests per second the load generator sends to each workload's router, 0-1000. Default 100. */
+      requestsPerSecond?: number;
+      /**
+       * Milliseconds a newly deployed version (canary, or stable at promotion) takes to become
+       * ready, like a pod passing its readiness probe. Default 1000.
+       */
+      startupDelayMs?: number;
+      /**
+       * The demo workloads; an entity targets one with `backstage.io/kubernetes-id` (and
+       * `backstage.io/kubernetes-namespace`). Default: one workload `demo-shop` in `default`.
+       */
+      workloads?: Array<{
+        /** Matches the entity's `backstage.io/kubernetes-id`. */
+        name: string;
+        /** Matches the entity's `backstage.io/kubernetes-namespace`. Default `default`. */
+        namespace?: string;
+        /** The router's port on 127.0.0.1. Default 0: any free port (logged at start). */
+        port?: number;
+      }>;
+      /**
+       * How versions behave, by version (quote the keys in YAML: `'1.2.0':`). An entry overrides
+       * the built-in behaviour of its version field by field; versions nobody describes behave
+       * like a healthy one (0.5 % errors, no extra latency). Built in: `1.0.0` and `1.1.0`
+       * healthy, `1.2.0` with 5.5 % errors, `1.3.0` with 250 ms extra latency.
+       */
+      versions?: {
+        [version: string]: {
+          /** Fraction of requests answered with HTTP 500, 0-1 (0.055 = 5.5 %). Default 0.005. */
+          errorRate?: number;
+          /** Mean latency in milliseconds added to the base latency (about 30 ms), 0-10000. Default 0. */
+          latencyMs?: number;
+        };
+      };
+    };
+  };
+}

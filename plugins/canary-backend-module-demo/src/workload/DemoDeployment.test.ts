@@ -1,0 +1,118 @@
+import { createRandom } from '../random';
+import { getMany, sleep, testAgent, waitFor } from '../__testUtils__/http';
+import { createBehaviourResolver } from './behaviours';
+import { DemoDeployment } from './DemoDeployment';
+
+describe('DemoDeployment', () => {
+  const agent = testAgent(100);
+  const deployments: DemoDeployment[] = [];
+
+  afterEach(async () => {
+    await Promise.all(deployments.splice(0).map(d => d.close(0)));
+  });
+  afterAll(() => agent.destroy());
+
+  async function start(
+    version: string,
+    options: { readyAtStart?: boolean; startupDelayMs?: number } = {},
+  ) {
+    const deployment = new DemoDeployment({
+      name: 'shop-test',
+      version,
+      readyAtStart: options.readyAtStart ?? true,
+      startupDelayMs: options.startupDelayMs ?? 0,
+      behaviours: createBehaviourResolver(),
+      random: createRandom(version.length * 1000 + version.charCodeAt(2)),
+    });
+    deployments.push(deployment);
+    await deployment.start();
+    return deployment;
+  }
+
+  it('listens on 127.0.0.1 only', async () => {
+    const deployment = await start('1.0.0');
+    expect(deployment.port).toBeGreaterThan(0);
+    // The server address is the loopback address, not a wildcard.
+    expect((deployment as any).server.address().address).toBe('127.0.0.1');
+  });
+
+  it('answers as the version it runs', async () => {
+    const deployment = await start('1.1.0');
+    const [res] = await getMany(deployment.port!, 1, agent);
+    expect([200, 500]).toContain(res.status);
+    expect(JSON.parse(res.body)).toMatchObject({ version: '1.1.0' });
+  });
+
+  it('fails more often as 1.2.0 than as 1.0.0', async () => {
+    const healthy = await start('1.0.0');
+    const faulty = await start('1.2.0');
+    const [h, f] = await Promise.all([
+      getMany(healthy.port!, 500, agent),
+      getMany(faulty.port!, 500, agent),
+    ]);
+    const errors = (rs: { status: number }[]) =>
+      rs.filter(r => r.status === 500).length;
+    // Expected about 2.5 and 27.5 errors.
+    expect(errors(h)).toBeLessThanOrEqual(8);
+    expect(errors(f)).toBeGreaterThanOrEqual(12);
+    expect(errors(f)).toBeGreaterThan(errors(h) + 6);
+  });
+
+  it('answers about 250 ms slower as 1.3.0 than as 1.0.0', async () => {
+    const fast = await start('1.0.0');
+    const slow = await start('1.3.0');
+    const [f, s] = await Promise.all([
+      getMany(fast.port!, 100, agent),
+      getMany(slow.port!, 100, agent),
+    ]);
+    const median = (rs: { ms: number }[]) =>
+      rs.map(r => r.ms).sort((a, b) => a - b)[rs.length / 2];
+    // Medians about 30 ms and 275 ms; a busy machine adds the same delay to both.
+    expect(median(f)).toBeGreaterThan(20);
+    expect(median(s) - median(f)).toBeGreaterThan(150);
+    expect(median(s) - median(f)).toBeLessThan(400);
+  });
+
+  it('is not ready and answers 503 until its startup delay has passed', async () => {
+    const deployment = await start('1.1.0', {
+      readyAtStart: false,
+      startupDelayMs: 150,
+    });
+    expect(deployment.ready).toBe(false);
+    expect(deployment.serving).toBe(false);
+    const [early] = await getMany(deployment.port!, 1, agent);
+    expect(early.status).toBe(503);
+    await waitFor(() => deployment.ready);
+    expect(deployment.serving).toBe(true);
+  });
+
+  it('keeps serving the previous version until the new one is ready', async () => {
+    const deployment = await start('1.0.0', { startupDelayMs: 150 });
+    deployment.rollTo('1.1.0');
+    expect(deployment.version).toBe('1.1.0');
+    expect(deployment.ready).toBe(false);
+    expect(deployment.serving).toBe(true);
+    const [before] = await getMany(deployment.port!, 1, agent);
+    expect(JSON.parse(before.body).version).toBe('1.0.0');
+    await waitFor(() => deployment.ready);
+    const [after] = await getMany(deployment.port!, 1, agent);
+    expect(JSON.parse(after.body).version).toBe('1.1.0');
+  });
+
+  it('does not restart a rollout to the version it already runs', async () => {
+    const deployment = await start('1.0.0', { startupDelayMs: 150 });
+    deployment.rollTo('1.0.0');
+    expect(deployment.ready).toBe(true);
+  });
+
+  it('lets requests in flight finish when closed with a grace period', async () => {
+    const deployment = await start('1.3.0');
+    const answers = getMany(deployment.port!, 5, agent);
+    await sleep(50);
+    await deployment.close(2000);
+    const statuses = (await answers).map(r => r.status);
+    expect(statuses.every(s => s === 200 || s === 500)).toBe(true);
+    expect(deployment.port).toBeUndefined();
+    expect(deployment.serving).toBe(false);
+  });
+});
