@@ -6,6 +6,10 @@ export interface Config {
      * and a unit: `500ms`, `30s`, `30m`, `2h`, `1d`.
      */
     defaults?: {
+      /** Run a baseline of the stable version at the canary's size and compare with it. Default false. */
+      dedicatedBaseline?: boolean;
+      /** How long to wait for a stage's canary and weights, or a promotion, to be in place. Default 10m. */
+      progressDeadline?: string;
       /** Traffic stages in order; weights increase. Default: 5 % 30m, 25 % 1h, 50 % 2h. */
       stages?: Array<{
         /** Percent of traffic on the canary, 1-100. */
@@ -54,6 +58,8 @@ export interface Config {
      */
     presets?: {
       [name: string]: {
+        dedicatedBaseline?: boolean;
+        progressDeadline?: string;
         stages?: Array<{
           weight: number;
           minDuration: string;

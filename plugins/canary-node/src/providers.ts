@@ -30,22 +30,42 @@ export interface WorkloadState {
  */
 export interface WorkloadController {
   getState(target: RolloutTarget): Promise<WorkloadState>;
-  /** Runs `version` as the canary, sized for `weight` percent of the traffic. */
+  /**
+   * Runs `version` as the canary, sized for `weight` percent of the traffic. With
+   * `baselineVersion`, also runs a baseline of that (the stable) version at the canary's size, so
+   * canary and baseline share age, size and traffic share (Spinnaker's canary practice).
+   */
   deployCanary(
     target: RolloutTarget,
     version: string,
     weight: number,
+    options?: DeployCanaryOptions,
   ): Promise<void>;
-  /** Removes the canary, or scales it to zero. */
+  /** Removes the canary (and the baseline, if any), or scales them to zero. */
   removeCanary(target: RolloutTarget): Promise<void>;
   /** Makes the stable workload run `version` (the promotion). */
   setStableVersion(target: RolloutTarget, version: string): Promise<void>;
+}
+
+/** @public */
+export interface DeployCanaryOptions {
+  /** Also run a baseline of this version next to the canary. */
+  baselineVersion?: string;
 }
 
 /** A time window, start inclusive, end exclusive. @public */
 export interface SampleWindow {
   start: Date;
   end: Date;
+}
+
+/** @public */
+export interface SampleOptions {
+  /**
+   * True when the rollout runs a dedicated baseline: the `baseline` arm is then the baseline
+   * pods, not the whole stable fleet.
+   */
+  dedicatedBaseline?: boolean;
 }
 
 /**
@@ -59,5 +79,6 @@ export interface MetricsProvider {
     target: RolloutTarget,
     arm: 'baseline' | 'canary',
     window: SampleWindow,
+    options?: SampleOptions,
   ): Promise<ArmSample>;
 }

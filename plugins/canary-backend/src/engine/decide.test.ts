@@ -557,4 +557,60 @@ describe('decide: engine ticks', () => {
       canary: 50,
     });
   });
+
+  it('rolls back a stage whose canary never becomes ready, at the progress deadline', () => {
+    const rollout = {
+      ...inStage(1),
+      stageStartedAt: undefined,
+      shiftStartedAt: T0.toISOString(),
+    };
+    const stuck = {
+      weights: { stable: 95, canary: 5 },
+      workload: {
+        stable: { version: '1.0.0', ready: true },
+        canary: { version: '1.1.0', ready: false },
+      },
+    };
+    const deadline = rollout.strategy.progressDeadlineMs;
+    expect(decide(rollout, { actual: stuck }, at(deadline)).rollout.phase).toBe(
+      'Progressing',
+    );
+    const late = decide(rollout, { actual: stuck }, at(deadline + 1));
+    expect(late.rollout.phase).toBe('RollingBack');
+    expect(late.events[0].reason).toContain(
+      'not in place within the progress deadline (10m): still waiting for canary 1.1.0 to become ready',
+    );
+  });
+
+  it('fails a promotion that never completes, at the progress deadline', () => {
+    const promoting = makeRollout({
+      phase: 'Promoting',
+      stageIndex: 2,
+      weights: ALL_STABLE,
+      shiftStartedAt: T0.toISOString(),
+    });
+    const stuck = {
+      weights: { stable: 50, canary: 50 },
+      workload: {
+        stable: { version: '1.1.0', ready: false },
+        canary: { version: '1.1.0', ready: true },
+      },
+    };
+    const late = decide(
+      promoting,
+      { actual: stuck },
+      at(promoting.strategy.progressDeadlineMs + 1),
+    );
+    expect(late.rollout.phase).toBe('Failed');
+    expect(late.events[0].reason).toContain('stable 1.1.0 to become ready');
+  });
+
+  it('deploys a baseline of the stable version when the strategy asks for one', () => {
+    const rollout = makeRollout({
+      strategy: { ...makeRollout().strategy, dedicatedBaseline: true },
+    });
+    expect(decide(rollout, { actual: worldOf(rollout) }, T0).actions).toEqual([
+      { type: 'deployCanary', version: '1.1.0', weight: 5, baselineVersion: '1.0.0' },
+    ]);
+  });
 });

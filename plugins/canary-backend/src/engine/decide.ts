@@ -117,16 +117,17 @@ function enter(step: Step, event: RolloutEvent, to: Phase, reason: string) {
   const patch: Partial<RolloutRecord> = { phase: to, message: reason };
   switch (event) {
     case 'start':
-      Object.assign(patch, enterStage(r, 0));
+      Object.assign(patch, enterStage(r, 0, step.now));
       break;
     case 'advance':
-      Object.assign(patch, enterStage(r, r.stageIndex + 1));
+      Object.assign(patch, enterStage(r, r.stageIndex + 1, step.now));
       break;
     case 'resume':
       Object.assign(patch, restartStageClock(r, step.now));
       break;
     case 'complete':
       patch.weights = ALL_STABLE;
+      patch.shiftStartedAt = step.nowIso;
       break;
     case 'rollback':
     case 'abort':
@@ -155,6 +156,19 @@ function enter(step: Step, event: RolloutEvent, to: Phase, reason: string) {
   step.update(patch);
 }
 
+function pastDeadline(r: RolloutRecord, now: Date): boolean {
+  return (
+    r.shiftStartedAt !== undefined &&
+    now.getTime() - Date.parse(r.shiftStartedAt) > r.strategy.progressDeadlineMs
+  );
+}
+
+function formatMs(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  return `${ms / 1000}s`;
+}
+
 function freshAnalysis(): RolloutRecord['analysis'] {
   return {
     consecutiveNoData: 0,
@@ -164,9 +178,14 @@ function freshAnalysis(): RolloutRecord['analysis'] {
 }
 
 /** Enters stage `index`: the stage clock starts once the router confirms its weights. */
-function enterStage(r: RolloutRecord, index: number): Partial<RolloutRecord> {
+function enterStage(
+  r: RolloutRecord,
+  index: number,
+  now: Date,
+): Partial<RolloutRecord> {
   return {
     stageIndex: index,
+    shiftStartedAt: now.toISOString(),
     stageStartedAt: undefined,
     weights: stageWeights(r.strategy.stages[index].weight),
     analysis: freshAnalysis(),
@@ -215,8 +234,18 @@ function tick(step: Step, observations: Observations) {
         {},
       );
       return;
-    case 'Promoting':
-      if (reconcile(r, observations.actual).converged && observations.actual) {
+    case 'Promoting': {
+      const plan = reconcile(r, observations.actual);
+      if (!plan.converged && pastDeadline(r, step.now)) {
+        step.transition(
+          'fail',
+          'engine',
+          `The promotion did not complete within the progress deadline (${formatMs(r.strategy.progressDeadlineMs)}): still waiting for ${plan.waitingFor ?? 'the router and workload to answer'}`,
+          { actual: observations.actual, actualError: observations.actualError },
+        );
+        return;
+      }
+      if (plan.converged && observations.actual) {
         step.transition(
           'promoted',
           'engine',
@@ -225,6 +254,7 @@ function tick(step: Step, observations: Observations) {
         );
       }
       return;
+    }
     case 'RollingBack':
       if (reconcile(r, observations.actual).converged && observations.actual) {
         step.transition(
@@ -249,7 +279,21 @@ function tickStage(step: Step, observations: Observations) {
   const r = step.rollout;
   if (!r.stageStartedAt) {
     // The stage begins when the router confirms its weights.
-    if (observations.actual && reconcile(r, observations.actual).converged) {
+    const plan = reconcile(r, observations.actual);
+    if (!plan.converged && pastDeadline(r, step.now)) {
+      step.transition(
+        'rollback',
+        'engine',
+        `Stage ${r.stageIndex + 1} was not in place within the progress deadline (${formatMs(
+          r.strategy.progressDeadlineMs,
+        )}): still waiting for ${
+          plan.waitingFor ?? 'the router and workload to answer'
+        }`,
+        { actual: observations.actual, actualError: observations.actualError },
+      );
+      return;
+    }
+    if (observations.actual && plan.converged) {
       step.update(restartStageClock(r, step.now));
       step.note(
         'traffic-shifted',

@@ -55,6 +55,9 @@ function reconcileStage(
     type: 'deployCanary',
     version: rollout.canaryVersion,
     weight,
+    ...(rollout.strategy.dedicatedBaseline && {
+      baselineVersion: rollout.stableVersion,
+    }),
   };
   if (!actual) return { actions: [deploy], converged: false };
   const canary = actual.workload.canary;

@@ -47,7 +47,12 @@ export interface Observations {
 
 /** Idempotent operations on the world; the engine repeats them until the world matches. */
 export type Action =
-  | { type: 'deployCanary'; version: string; weight: number }
+  | {
+      type: 'deployCanary';
+      version: string;
+      weight: number;
+      baselineVersion?: string;
+    }
   | { type: 'setWeights'; weights: Weights }
   | { type: 'setStableVersion'; version: string }
   | { type: 'removeCanary' };

@@ -271,9 +271,12 @@ export class RolloutService {
     const window = { start, end: now };
     const iso = { start: start.toISOString(), end: now.toISOString() };
     try {
+      const options = {
+        dedicatedBaseline: rollout.strategy.dedicatedBaseline,
+      };
       const [baseline, canary] = await Promise.all([
-        providers.metrics.sample(rollout.target, 'baseline', window),
-        providers.metrics.sample(rollout.target, 'canary', window),
+        providers.metrics.sample(rollout.target, 'baseline', window, options),
+        providers.metrics.sample(rollout.target, 'canary', window, options),
       ]);
       return { window: iso, baseline, canary };
     } catch (error) {
@@ -307,6 +310,7 @@ export class RolloutService {
               target,
               action.version,
               action.weight,
+              { baselineVersion: action.baselineVersion },
             );
             break;
           case 'setWeights':

@@ -94,6 +94,8 @@ export const strategyInputSchema = z
   .strictObject({
     stages: z.array(stageInput).min(1).max(20).optional(),
     analysis: analysisInput.optional(),
+    dedicatedBaseline: z.boolean().optional(),
+    progressDeadline: duration(MAX_STAGE_DURATION_MS).optional(),
   })
   .superRefine((strategy, ctx) => {
     strategy.stages?.forEach((stage, i) => {
@@ -138,6 +140,8 @@ export function resolveStrategy(
   const base = defaults.analysis;
   return {
     stages,
+    dedicatedBaseline: input?.dedicatedBaseline ?? defaults.dedicatedBaseline,
+    progressDeadlineMs: input?.progressDeadline ?? defaults.progressDeadlineMs,
     analysis: {
       intervalMs: analysis.interval ?? base.intervalMs,
       minRequestsPerLook:
@@ -167,6 +171,8 @@ export function resolveStrategy(
 export const BUILT_IN_STRATEGY: Strategy = resolveStrategy(
   {
     stages: [],
+    dedicatedBaseline: false,
+    progressDeadlineMs: 10 * UNIT_MS.m,
     analysis: {
       intervalMs: UNIT_MS.m,
       minRequestsPerLook: 20,

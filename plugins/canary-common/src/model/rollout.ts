@@ -84,6 +84,16 @@ export interface AnalysisSettings {
 export interface Strategy {
   stages: Stage[];
   analysis: AnalysisSettings;
+  /**
+   * Run a baseline of the stable version next to the canary, at its size, and compare the canary
+   * with it instead of with the whole stable fleet.
+   */
+  dedicatedBaseline: boolean;
+  /**
+   * How long the engine waits for the world to reach a stage (canary ready, weights confirmed)
+   * or a promotion before it gives up: a stage rolls back, a promotion fails.
+   */
+  progressDeadlineMs: number;
 }
 
 /** Latency histogram: counts[i] observations <= bounds[i] (seconds); the last count is open. @public */
@@ -92,11 +102,21 @@ export interface Histogram {
   counts: number[];
 }
 
+/** A numerator and its denominator, e.g. conversions and visitors. @public */
+export interface CountPair {
+  count: number;
+  total: number;
+}
+
 /** What a MetricsProvider reports for one arm over one window: counts, not averages. @public */
 export interface ArmSample {
   requests: number;
   errors: number;
   latency?: Histogram;
+  /** Business metrics by name, as counts (e.g. `conversion`: purchases / visits). */
+  ratios?: Record<string, CountPair>;
+  /** Point-in-time readings by name (e.g. `cpu-cores`, `memory-bytes` of the arm's pods). */
+  gauges?: Record<string, number>;
 }
 
 /** @public */
@@ -159,6 +179,9 @@ export interface Rollout {
   phase: Phase;
   /** Index into strategy.stages; -1 before the first stage. */
   stageIndex: number;
+  /** When the engine began moving the world to the current stage or to the promotion. */
+  shiftStartedAt?: string;
+  /** When the router confirmed the current stage's weights: the stage's clock. */
   stageStartedAt?: string;
   /** The traffic split the engine wants (the router is reconciled to it). */
   weights: Weights;

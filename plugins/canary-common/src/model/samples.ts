@@ -1,4 +1,4 @@
-import type { ArmSample, Histogram } from './rollout';
+import type { ArmSample, CountPair, Histogram } from './rollout';
 
 /** An arm sample with no traffic. @public */
 export function emptyArmSample(): ArmSample {
@@ -6,17 +6,39 @@ export function emptyArmSample(): ArmSample {
 }
 
 /**
- * Adds two arm samples. Counts and histogram buckets are additive, which is why providers report
- * counts and not rates: the sum over a stage keeps the traffic weights right.
+ * Adds two arm samples, `b` being the later one. Counts and histogram buckets are additive, which
+ * is why providers report counts and not rates: the sum over a stage keeps the traffic weights
+ * right. Gauges are readings, not counts: the later one wins.
  *
  * @public
  */
 export function addArmSamples(a: ArmSample, b: ArmSample): ArmSample {
-  return {
+  const sum: ArmSample = {
     requests: a.requests + b.requests,
     errors: a.errors + b.errors,
-    latency: addHistograms(a.latency, b.latency),
   };
+  const latency = addHistograms(a.latency, b.latency);
+  if (latency) sum.latency = latency;
+  const ratios = addRatios(a.ratios, b.ratios);
+  if (ratios) sum.ratios = ratios;
+  if (a.gauges || b.gauges) sum.gauges = { ...a.gauges, ...b.gauges };
+  return sum;
+}
+
+function addRatios(
+  a: Record<string, CountPair> | undefined,
+  b: Record<string, CountPair> | undefined,
+): Record<string, CountPair> | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  const sum: Record<string, CountPair> = { ...a };
+  for (const [name, pair] of Object.entries(b)) {
+    const before = sum[name];
+    sum[name] = before
+      ? { count: before.count + pair.count, total: before.total + pair.total }
+      : pair;
+  }
+  return sum;
 }
 
 function addHistograms(

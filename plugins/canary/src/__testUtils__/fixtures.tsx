@@ -71,6 +71,8 @@ export function makeRollout(overrides: Partial<Rollout> = {}): Rollout {
     stableVersion: '1.0.0',
     canaryVersion: '1.1.0',
     strategy: {
+      dedicatedBaseline: false,
+      progressDeadlineMs: 10 * MINUTE,
       stages,
       analysis: {
         intervalMs: MINUTE,
