@@ -5,3 +5,5 @@
  * @packageDocumentation
  */
 export * from './model';
+export * from './stats';
+export * from './judge';

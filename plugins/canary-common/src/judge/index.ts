@@ -1,0 +1,13 @@
+export * from './types';
+export { judgeLook, JUDGE_DEFAULTS } from './judge';
+export { AnalysisInputError } from './validation';
+export { analyze, ANALYSIS_LIMITS } from './analyze';
+export type {
+  AnalysisMetric,
+  AnalysisRequest,
+  AnalysisMetricResult,
+  AnalysisLookResult,
+  AnalysisResponse,
+} from './analyze';
+export { planStage } from './planner';
+export type { StagePlanInput, PlannedDecision, StagePlan } from './planner';

@@ -1,0 +1,105 @@
+import type { MetricDefinition } from './types';
+
+/**
+ * Invalid judge input: the metric definitions or an analysis request. `problems` lists every
+ * problem found, each naming the field, so a caller can fix them all at once (the backend turns
+ * this into a 400).
+ *
+ * @public
+ */
+export class AnalysisInputError extends Error {
+  readonly problems: string[];
+
+  constructor(problems: string[]) {
+    super(`invalid analysis input: ${problems.join('; ')}`);
+    this.name = 'AnalysisInputError';
+    this.problems = problems;
+  }
+}
+
+const KINDS = ['proportion', 'count', 'distribution', 'gauge'];
+const DIRECTIONS = ['lower-is-better', 'higher-is-better'];
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const finite = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isFinite(value);
+
+/** Problems with metric definitions (empty when they are valid); `path` prefixes each problem. */
+export function definitionProblems(
+  definitions: unknown,
+  path = 'metrics',
+): string[] {
+  if (!Array.isArray(definitions) || definitions.length === 0) {
+    return [`${path}: at least one metric is needed`];
+  }
+  const problems: string[] = [];
+  const names = new Set<string>();
+  definitions.forEach((definition: unknown, i) => {
+    const at = `${path}[${i}]`;
+    if (!isObject(definition)) {
+      problems.push(`${at}: must be an object`);
+      return;
+    }
+    const d = definition as Partial<MetricDefinition> & Record<string, unknown>;
+    if (typeof d.name !== 'string' || d.name.trim() === '') {
+      problems.push(`${at}.name: must be a non-empty string`);
+    } else if (names.has(d.name)) {
+      problems.push(`${at}.name: "${d.name}" is used twice`);
+    } else {
+      names.add(d.name);
+    }
+    if (!KINDS.includes(d.kind as string)) {
+      problems.push(`${at}.kind: must be one of ${KINDS.join(', ')}`);
+    }
+    if (d.direction !== undefined && !DIRECTIONS.includes(d.direction)) {
+      problems.push(`${at}.direction: must be one of ${DIRECTIONS.join(', ')}`);
+    }
+    if (d.critical !== undefined && typeof d.critical !== 'boolean') {
+      problems.push(`${at}.critical: must be a boolean`);
+    }
+    const optionalNonNegative = (field: string) => {
+      const value = d[field];
+      if (value !== undefined && !(finite(value) && value >= 0)) {
+        problems.push(`${at}.${field}: must be a finite number >= 0`);
+      }
+    };
+    if (d.kind === 'gauge') {
+      for (const field of ['max', 'min']) {
+        if (d[field] !== undefined && !finite(d[field])) {
+          problems.push(`${at}.${field}: must be a finite number`);
+        }
+      }
+      optionalNonNegative('maxRelativeChange');
+      return;
+    }
+    if (d.kind === 'proportion') {
+      if (!(finite(d.margin) && d.margin > 0 && d.margin < 1)) {
+        problems.push(
+          `${at}.margin: a proportion needs an absolute margin between 0 and 1 (0.002 = 0.2 points)`,
+        );
+      }
+    } else if (d.margin !== undefined && !(finite(d.margin) && d.margin > 0)) {
+      problems.push(
+        `${at}.margin: must be a finite number > 0 (relative, 0.05 = 5 %)`,
+      );
+    }
+    optionalNonNegative('rollbackMargin');
+    if (d.kind === 'distribution' && d.quantiles !== undefined) {
+      const qs = d.quantiles;
+      if (
+        !Array.isArray(qs) ||
+        qs.length === 0 ||
+        qs.length > 10 ||
+        !qs.every(q => finite(q) && q > 0 && q < 1)
+      ) {
+        problems.push(
+          `${at}.quantiles: 1 to 10 numbers strictly between 0 and 1`,
+        );
+      }
+    }
+  });
+  return problems;
+}
