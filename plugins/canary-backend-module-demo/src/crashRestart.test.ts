@@ -57,6 +57,20 @@ function writeConfig(dir: string, port: number): string {
               interval: '500ms',
               minRequestsPerLook: 1,
               minRequestsPerStage: 20,
+              metrics: [
+                {
+                  name: 'error-rate',
+                  kind: 'proportion',
+                  margin: 0.05,
+                  critical: true,
+                },
+                {
+                  name: 'latency',
+                  kind: 'distribution',
+                  critical: true,
+                  unit: 's',
+                },
+              ],
               maxConsecutiveNoData: 20,
               // Looks of a few requests make p95 ratios noisy; the default 1.5x would flap.
               thresholds: { rollback: { maxP95Ratio: 3 } },
@@ -153,7 +167,9 @@ describe('a backend killed with SIGKILL mid-rollout', () => {
       const deadline = Date.now() + 60_000;
       while (!(rollout.stageIndex === stageIndex && rollout.stageStartedAt)) {
         expect(Date.now()).toBeLessThan(deadline);
-        expect(`${rollout.phase}: ${rollout.message}`).toMatch(/^(Pending|Progressing)/);
+        expect(`${rollout.phase}: ${rollout.message}`).toMatch(
+          /^(Pending|Progressing)/,
+        );
         await sleep(200);
         rollout = await getRollout(id);
       }

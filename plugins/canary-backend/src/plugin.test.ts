@@ -8,11 +8,7 @@ import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import request from 'supertest';
 import { canaryPlugin } from './plugin';
-import {
-  LATENCY,
-  MemoryWorld,
-  memoryProvidersModule,
-} from './testing/memoryProviders';
+import { MemoryWorld, memoryProvidersModule } from './testing/memoryProviders';
 
 const SHOP = 'component:default/shop';
 const PLAIN = 'component:default/plain';
@@ -50,6 +46,10 @@ const FAST = {
     interval: '100ms',
     minRequestsPerLook: 1,
     minRequestsPerStage: 1,
+    // A margin a few hundred requests can show, so that stages of 100 ms can pass.
+    metrics: [
+      { name: 'error-rate', kind: 'proportion', margin: 0.05, critical: true },
+    ],
   },
 };
 
@@ -420,8 +420,8 @@ describe('canary routes', () => {
     let phase = 'Pending';
     for (let i = 0; i < 100 && phase !== 'Succeeded'; i++) {
       await tick();
-      phase = (await request(server).get(`/api/canary/rollouts/${id}`)).body
-        .phase;
+      const body = (await request(server).get(`/api/canary/rollouts/${id}`)).body;
+      phase = body.phase;
       await sleep(30);
     }
     expect(phase).toBe('Succeeded');
@@ -482,7 +482,7 @@ describe('canary routes', () => {
 
   it('rolls back a failing canary on the first look that sees it', async () => {
     const { server, world, tick } = await startBackend();
-    world.samples.canary = { requests: 100, errors: 30, latency: LATENCY(100) };
+    world.errorRates.canary = 0.3;
     const launched = await request(server)
       .post('/api/canary/rollouts')
       .send({ entityRef: SHOP, canaryVersion: '1.2.0', strategy: FAST })
@@ -502,9 +502,10 @@ describe('canary routes', () => {
       .expect(200);
     const rollback = audit.body.items.find((e: any) => e.action === 'rollback');
     expect(rollback.reason).toContain('30.00 %');
+    // 20 requests per percent at 10 % of the traffic, 30 % of them errors.
     expect(rollback.details.look.canary).toMatchObject({
-      requests: 100,
-      errors: 30,
+      requests: 200,
+      errors: 60,
     });
     const looks = (
       await request(server).get(`/api/canary/rollouts/${id}/analysis`)
@@ -529,7 +530,12 @@ describe('canary routes', () => {
       .send({ entityRef: SHOP, canaryVersion: '1.1.0', preset: 'quick' })
       .expect(201);
     expect(quick.body.strategy.stages).toEqual([
-      { weight: 20, minDurationMs: 60_000, maxDurationMs: 120_000, requireApproval: false },
+      {
+        weight: 20,
+        minDurationMs: 60_000,
+        maxDurationMs: 120_000,
+        requireApproval: false,
+      },
     ]);
     await request(server)
       .post(`/api/canary/rollouts/${quick.body.id}/actions`)

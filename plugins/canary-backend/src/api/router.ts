@@ -9,6 +9,9 @@ import {
   ResourcePermission,
 } from '@backstage/plugin-permission-common';
 import {
+  AnalysisInputError,
+  StatisticsInputError,
+  analyze,
   canaryRolloutControlPermission,
   canaryRolloutLaunchPermission,
   canaryRolloutReadPermission,
@@ -29,6 +32,8 @@ import {
 
 /** Request bodies are small; anything larger is refused before it is parsed. */
 const BODY_LIMIT = '256kb';
+/** The stateless judge takes raw samples: up to ANALYSIS_LIMITS.maxTotalValues numbers. */
+const ANALYZE_BODY_LIMIT = '25mb';
 const CSV_PAGE = 500;
 
 const CSV_COLUMNS = [
@@ -59,10 +64,30 @@ export async function createRouter(
 ): Promise<express.Router> {
   const { httpAuth, permissions, service, store } = options;
   const router = Router();
-  router.use(express.json({ limit: BODY_LIMIT }));
-
   const credentialsOf = (req: express.Request) =>
     httpAuth.credentials(req, { allow: ['user', 'service'] });
+
+  // Before the general body parser, which would refuse its larger bodies.
+  router.post(
+    '/analyze',
+    express.json({ limit: ANALYZE_BODY_LIMIT }),
+    async (req, res) => {
+      await credentialsOf(req);
+      try {
+        res.json(analyze(req.body));
+      } catch (error) {
+        if (
+          error instanceof AnalysisInputError ||
+          error instanceof StatisticsInputError
+        ) {
+          throw new InputError(`Invalid analysis request: ${error.message}`);
+        }
+        throw error;
+      }
+    },
+  );
+  router.use(express.json({ limit: BODY_LIMIT }));
+
 
   /** Throws NotAllowedError unless `permission` is granted on the entity. */
   async function authorize(

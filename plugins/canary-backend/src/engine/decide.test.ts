@@ -1,5 +1,6 @@
 import { ConflictError } from '@backstage/errors';
 import {
+  ArmSample,
   PHASES,
   Phase,
   ROLLOUT_ACTIONS,
@@ -8,7 +9,15 @@ import {
 } from '@canary-release/backstage-plugin-canary-common';
 import { resolveStrategy } from '../strategy/strategy';
 import { decide } from './decide';
-import { at, inStage, makeRollout, sample, T0, worldOf } from './testRollout';
+import {
+  at,
+  inStage,
+  makeRollout,
+  sample,
+  T0,
+  TEST_STRATEGY,
+  worldOf,
+} from './testRollout';
 import type { RolloutRecord } from './types';
 
 const MIN_STAGE_0 = 30 * 60_000;
@@ -182,8 +191,18 @@ describe('decide: manual actions in every phase', () => {
 });
 
 describe('decide: engine ticks', () => {
-  const healthy = { baseline: sample(2000, 10), canary: sample(200, 1) };
-  const look = (ms: number, arms = healthy) => ({
+  /** 400 canary requests and the stable traffic the rollout's split implies, both at 0.25 %. */
+  const healthyAt = (rollout: RolloutRecord) => {
+    const baselineRequests = (400 * rollout.weights.stable) / rollout.weights.canary;
+    return {
+      baseline: sample(baselineRequests, baselineRequests / 400),
+      canary: sample(400, 1),
+    };
+  };
+  const look = (
+    ms: number,
+    arms: { baseline: ArmSample; canary: ArmSample } = healthyAt(inStage(0)),
+  ) => ({
     window: { start: at(ms - 60_000).toISOString(), end: at(ms).toISOString() },
     ...arms,
   });
@@ -242,12 +261,12 @@ describe('decide: engine ticks', () => {
     const rollout = inStage(0);
     const decision = decide(
       rollout,
-      { actual: worldOf(rollout), look: look(60_000) },
+      { actual: worldOf(rollout), look: look(60_000, healthyAt(rollout)) },
       at(60_000),
     );
     expect(decision.rollout.phase).toBe('Progressing');
     expect(decision.rollout.stageIndex).toBe(0);
-    expect(decision.rollout.analysis.stageTotals.canary.requests).toBe(200);
+    expect(decision.rollout.analysis.stageTotals.canary.requests).toBe(400);
     expect(decision.rollout.analysis.nextLookAt).toBe(
       at(120_000).toISOString(),
     );
@@ -261,7 +280,7 @@ describe('decide: engine ticks', () => {
     const rollout = inStage(0);
     const decision = decide(
       rollout,
-      { actual: worldOf(rollout), look: look(MIN_STAGE_0) },
+      { actual: worldOf(rollout), look: look(MIN_STAGE_0, healthyAt(rollout)) },
       at(MIN_STAGE_0),
     );
     expect(decision.rollout).toMatchObject({
@@ -291,7 +310,7 @@ describe('decide: engine ticks', () => {
     };
     const decision = decide(
       rollout,
-      { actual: worldOf(rollout), look: look(MIN_STAGE_0) },
+      { actual: worldOf(rollout), look: look(MIN_STAGE_0, healthyAt(rollout)) },
       at(MIN_STAGE_0),
     );
     expect(decision.rollout.phase).toBe('AwaitingApproval');
@@ -303,7 +322,7 @@ describe('decide: engine ticks', () => {
     const end = rollout.strategy.stages[2].minDurationMs;
     const promoting = decide(
       rollout,
-      { actual: worldOf(rollout), look: look(end) },
+      { actual: worldOf(rollout), look: look(end, healthyAt(rollout)) },
       at(end),
     );
     expect(promoting.rollout.phase).toBe('Promoting');
@@ -394,7 +413,7 @@ describe('decide: engine ticks', () => {
 
   it('does not treat 1 error against a baseline of 0 as twice as bad', () => {
     const rollout = inStage(0);
-    const arms = { baseline: sample(5000, 0), canary: sample(1000, 1) };
+    const arms = { baseline: sample(19_000, 0), canary: sample(1000, 1) };
     const decision = decide(
       rollout,
       { actual: worldOf(rollout), look: look(60_000, arms) },
@@ -415,7 +434,7 @@ describe('decide: engine ticks', () => {
     ).toBe('RollingBack');
     const calm = decide(
       rollout,
-      { actual: worldOf(rollout), look: look(MIN_STAGE_0) },
+      { actual: worldOf(rollout), look: look(MIN_STAGE_0, healthyAt(rollout)) },
       at(MIN_STAGE_0),
     );
     expect(calm.rollout).toMatchObject({ phase: 'Paused', stageIndex: 0 });
@@ -538,7 +557,7 @@ describe('decide: engine ticks', () => {
   it('is a pure function: same input, same output, input untouched', () => {
     const rollout = inStage(0);
     const copy = structuredClone(rollout);
-    const observations = { actual: worldOf(rollout), look: look(MIN_STAGE_0) };
+    const observations = { actual: worldOf(rollout), look: look(MIN_STAGE_0, healthyAt(rollout)) };
     const first = decide(rollout, observations, at(MIN_STAGE_0));
     const second = decide(rollout, observations, at(MIN_STAGE_0));
     expect(first).toEqual(second);
@@ -610,7 +629,110 @@ describe('decide: engine ticks', () => {
       strategy: { ...makeRollout().strategy, dedicatedBaseline: true },
     });
     expect(decide(rollout, { actual: worldOf(rollout) }, T0).actions).toEqual([
-      { type: 'deployCanary', version: '1.1.0', weight: 5, baselineVersion: '1.0.0' },
+      {
+        type: 'deployCanary',
+        version: '1.1.0',
+        weight: 5,
+        baselineVersion: '1.0.0',
+      },
     ]);
+  });
+
+  describe('with the statistical judge', () => {
+    /** No threshold rules at all: whatever happens here is the statistics' doing. */
+    const statisticsOnly = (rollout: RolloutRecord): RolloutRecord => ({
+      ...rollout,
+      strategy: {
+        ...rollout.strategy,
+        analysis: {
+          ...rollout.strategy.analysis,
+          thresholds: { success: {}, rollback: {} },
+        },
+      },
+    });
+
+    it('rolls back an established regression and says why, with its numbers', () => {
+      const rollout = statisticsOnly(inStage(0));
+      const arms = { baseline: sample(19_000, 95), canary: sample(1000, 60) };
+      const decision = decide(
+        rollout,
+        { actual: worldOf(rollout), look: look(60_000, arms) },
+        at(60_000),
+      );
+      expect(decision.rollout.phase).toBe('RollingBack');
+      const verdict = decision.lookRecord!.verdicts.find(v => v.rule === 'msprt')!;
+      expect(verdict).toMatchObject({ metric: 'error-rate', verdict: 'fail' });
+      expect(verdict.interval![0]).toBeGreaterThan(0);
+      expect(verdict.pValue).toBeLessThan(0.05);
+      expect(decision.events[0].reason).toMatch(/error-rate/);
+    });
+
+    it('does not promote what it cannot show non-inferior: the inconclusive policy applies', () => {
+      const strict = statisticsOnly(
+        inStage(0, 'Progressing', {
+          strategy: resolveStrategy(TEST_STRATEGY, {
+            analysis: {
+              metrics: [
+                { name: 'error-rate', kind: 'proportion', margin: 0.001, critical: true },
+              ],
+            },
+          }),
+        }),
+      );
+      const arms = healthyAt(strict);
+      const atMin = decide(
+        strict,
+        { actual: worldOf(strict), look: look(MIN_STAGE_0, arms) },
+        at(MIN_STAGE_0),
+      );
+      expect(atMin.rollout).toMatchObject({ phase: 'Progressing', stageIndex: 0 });
+      expect(
+        atMin.lookRecord!.verdicts.find(v => v.rule === 'msprt')!.verdict,
+      ).toBe('inconclusive');
+      const atMax = decide(
+        atMin.rollout,
+        { actual: worldOf(strict), look: look(2 * MIN_STAGE_0, arms) },
+        at(2 * MIN_STAGE_0),
+      );
+      expect(atMax.rollout.phase).toBe('Paused');
+      expect(atMax.events[0].reason).toMatch(/not yet shown non-inferior/);
+    });
+
+    it('pauses when the traffic split is not what the router was told', () => {
+      const rollout = inStage(0);
+      const skewed = { baseline: sample(2000, 5), canary: sample(2000, 5) };
+      const decision = decide(
+        rollout,
+        { actual: worldOf(rollout), look: look(60_000, skewed) },
+        at(60_000),
+      );
+      expect(decision.rollout.phase).toBe('Paused');
+      expect(
+        decision.lookRecord!.verdicts.find(v => v.metric === 'sample-ratio')!.verdict,
+      ).toBe('fail');
+    });
+
+    it('carries its state from look to look, and starts afresh in each stage', () => {
+      const rollout = inStage(0);
+      const first = decide(
+        rollout,
+        { actual: worldOf(rollout), look: look(60_000, healthyAt(rollout)) },
+        at(60_000),
+      );
+      expect(first.rollout.analysis.judgeState?.looks).toBe(1);
+      const second = decide(
+        first.rollout,
+        { actual: worldOf(rollout), look: look(120_000, healthyAt(rollout)) },
+        at(120_000),
+      );
+      expect(second.rollout.analysis.judgeState?.looks).toBe(2);
+      const advanced = decide(
+        second.rollout,
+        { actual: worldOf(rollout), look: look(MIN_STAGE_0, healthyAt(rollout)) },
+        at(MIN_STAGE_0),
+      );
+      expect(advanced.rollout.stageIndex).toBe(1);
+      expect(advanced.rollout.analysis.judgeState).toBeUndefined();
+    });
   });
 });

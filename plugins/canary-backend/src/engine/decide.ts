@@ -10,6 +10,7 @@ import {
   nextPhase,
 } from '@canary-release/backstage-plugin-canary-common';
 import { ALL_STABLE, reconcile, stageWeights } from './reconcile';
+import { judgeStage } from './statistics';
 import { rollbackVerdicts, successVerdicts } from './thresholds';
 import type {
   AuditEventDraft,
@@ -240,8 +241,15 @@ function tick(step: Step, observations: Observations) {
         step.transition(
           'fail',
           'engine',
-          `The promotion did not complete within the progress deadline (${formatMs(r.strategy.progressDeadlineMs)}): still waiting for ${plan.waitingFor ?? 'the router and workload to answer'}`,
-          { actual: observations.actual, actualError: observations.actualError },
+          `The promotion did not complete within the progress deadline (${formatMs(
+            r.strategy.progressDeadlineMs,
+          )}): still waiting for ${
+            plan.waitingFor ?? 'the router and workload to answer'
+          }`,
+          {
+            actual: observations.actual,
+            actualError: observations.actualError,
+          },
         );
         return;
       }
@@ -284,7 +292,9 @@ function tickStage(step: Step, observations: Observations) {
       step.transition(
         'rollback',
         'engine',
-        `Stage ${r.stageIndex + 1} was not in place within the progress deadline (${formatMs(
+        `Stage ${
+          r.stageIndex + 1
+        } was not in place within the progress deadline (${formatMs(
           r.strategy.progressDeadlineMs,
         )}): still waiting for ${
           plan.waitingFor ?? 'the router and workload to answer'
@@ -371,7 +381,9 @@ function judgeLook(step: Step, look: Look) {
   );
   const elapsed = step.now.getTime() - Date.parse(r.stageStartedAt!);
   const stage = r.strategy.stages[r.stageIndex];
-  const mayEnd = r.phase === 'Progressing' && elapsed >= stage.minDurationMs;
+  const judging = r.phase === 'Progressing';
+  const mayEnd = judging && elapsed >= stage.minDurationMs;
+  const pastMax = judging && elapsed >= stage.maxDurationMs;
   const success = mayEnd
     ? successVerdicts(
         settings.thresholds.success,
@@ -379,7 +391,22 @@ function judgeLook(step: Step, look: Look) {
         settings.minRequestsPerStage,
       )
     : [];
-  const verdicts = [...fired, ...success];
+  const judged = judgeStage(r, stageTotals, {
+    minDurationReached: mayEnd,
+    maxDurationReached: pastMax,
+  });
+  const statistical =
+    'error' in judged
+      ? [
+          {
+            metric: 'judge',
+            rule: 'statistics',
+            verdict: 'error' as const,
+            explanation: `The statistical judge could not judge this look: ${judged.error}`,
+          },
+        ]
+      : judged.verdicts;
+  const verdicts = [...fired, ...success, ...statistical];
   step.lookRecord = { look, stageIndex: r.stageIndex, verdicts };
   step.update({
     analysis: {
@@ -388,25 +415,30 @@ function judgeLook(step: Step, look: Look) {
       consecutiveNoData: 0,
       stageTotals,
       latestVerdicts: verdicts,
+      judgeState: 'error' in judged ? r.analysis.judgeState : judged.state,
     },
   });
-  const details = { verdicts, look, stageTotals };
+  const decision = 'error' in judged ? 'continue' : judged.decision;
+  const judgeReason = 'error' in judged ? '' : judged.reason;
+  const details = { verdicts, look, stageTotals, decision };
 
+  // Either the threshold rules or the statistics can roll back; both must hold to promote.
   const failing = fired.filter(v => v.verdict === 'fail');
-  if (failing.length > 0) {
-    step.transition(
-      'rollback',
-      'engine',
-      failing.map(v => v.explanation).join(' '),
-      details,
-    );
+  if (failing.length > 0 || decision === 'rollback') {
+    const reasons = failing.map(v => v.explanation);
+    if (decision === 'rollback') reasons.push(judgeReason);
+    step.transition('rollback', 'engine', reasons.join(' '), details);
+    return;
+  }
+  if (decision === 'pause' && !pastMax) {
+    // A non-critical regression or a broken traffic split: a human should look.
+    applyPolicy(step, 'pause', judgeReason, details);
     return;
   }
   if (!mayEnd) return;
 
   const outcome = stageOutcome(success);
-  const pastMax = elapsed >= stage.maxDurationMs;
-  if (outcome === 'pass') {
+  if (outcome === 'pass' && decision === 'promote') {
     completeStage(step, details);
   } else if (pastMax && outcome === 'fail') {
     const failed = success.filter(v => v.verdict === 'fail');
@@ -419,15 +451,18 @@ function judgeLook(step: Step, look: Look) {
       details,
     );
   } else if (pastMax) {
+    const open = [
+      ...success.filter(v => v.verdict !== 'pass').map(v => v.explanation),
+      ...(decision === 'promote' ? [] : [judgeReason]),
+    ];
     applyPolicy(
       step,
       settings.inconclusiveAction,
       `Stage ${
         r.stageIndex + 1
-      } reached its maximum duration without a passing verdict: ${success
-        .filter(v => v.verdict !== 'pass')
-        .map(v => v.explanation)
-        .join(' ')}`,
+      } reached its maximum duration without a passing verdict: ${open.join(
+        ' ',
+      )}`,
       details,
     );
   }

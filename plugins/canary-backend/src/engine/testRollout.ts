@@ -2,13 +2,23 @@ import {
   Phase,
   emptyArmSample,
 } from '@canary-release/backstage-plugin-canary-common';
-import { BUILT_IN_STRATEGY } from '../strategy/strategy';
+import { BUILT_IN_STRATEGY, resolveStrategy } from '../strategy/strategy';
 import { stageWeights } from './reconcile';
 import type { ActualState, RolloutRecord } from './types';
 
 /** Test data for the engine: a rollout in a given phase and the world it would see. */
 
 export const T0 = new Date('2026-11-26T12:00:00.000Z');
+
+/** The built-in strategy with an error-rate margin a few hundred requests can show. */
+export const TEST_STRATEGY = resolveStrategy(BUILT_IN_STRATEGY, {
+  analysis: {
+    metrics: [
+      { name: 'error-rate', kind: 'proportion', margin: 0.05, critical: true },
+      { name: 'latency', kind: 'distribution', critical: true, unit: 's' },
+    ],
+  },
+});
 
 export const at = (ms: number) => new Date(T0.getTime() + ms);
 
@@ -27,7 +37,7 @@ export function makeRollout(
     },
     stableVersion: '1.0.0',
     canaryVersion: '1.1.0',
-    strategy: BUILT_IN_STRATEGY,
+    strategy: TEST_STRATEGY,
     phase: 'Pending',
     stageIndex: -1,
     weights: { stable: 100, canary: 0 },

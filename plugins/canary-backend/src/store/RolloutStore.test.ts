@@ -46,7 +46,9 @@ describe('the test script provides PostgreSQL', () => {
   it('runs the store tests on PostgreSQL in CI', () => {
     // Where the test script started PostgreSQL (and in CI), the store must be proven on it: a
     // missing database is a failure, not a silent skip.
-    const required = Boolean(process.env.CANARY_TEST_POSTGRES_ID || process.env.CI);
+    const required = Boolean(
+      process.env.CANARY_TEST_POSTGRES_ID || process.env.CI,
+    );
     expect(databases.supports(POSTGRES) || !required).toBe(true);
     expect(databases.supports('SQLITE_3')).toBe(true);
   });

@@ -79,6 +79,49 @@ const thresholdsInput = z.strictObject({
 
 const policy = z.enum(['pause', 'rollback']);
 
+const metricName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be a lowercase metric name');
+const direction = z.enum(['lower-is-better', 'higher-is-better']);
+const quantiles = z.array(z.number().gt(0).lt(1)).min(1).max(10);
+const metricBase = {
+  name: metricName,
+  direction: direction.optional(),
+  critical: z.boolean().optional(),
+};
+
+/** A statistical metric definition, as canary-common's judge takes it. */
+const metricDefinition = z.discriminatedUnion('kind', [
+  z.strictObject({
+    ...metricBase,
+    kind: z.literal('proportion'),
+    margin: z.number().gt(0).max(1),
+    rollbackMargin: z.number().min(0).max(1).optional(),
+  }),
+  z.strictObject({
+    ...metricBase,
+    kind: z.literal('count'),
+    margin: z.number().gt(0).max(100).optional(),
+    rollbackMargin: z.number().min(0).max(100).optional(),
+  }),
+  z.strictObject({
+    ...metricBase,
+    kind: z.literal('distribution'),
+    margin: z.number().gt(0).max(100).optional(),
+    rollbackMargin: z.number().min(0).max(100).optional(),
+    quantiles: quantiles.optional(),
+    unit: z.string().max(16).optional(),
+  }),
+  z.strictObject({
+    ...metricBase,
+    kind: z.literal('gauge'),
+    max: z.number().optional(),
+    min: z.number().optional(),
+    maxRelativeChange: z.number().min(0).optional(),
+    unit: z.string().max(16).optional(),
+  }),
+]);
+
 const analysisInput = z.strictObject({
   interval: duration(MAX_INTERVAL_MS).optional(),
   minRequestsPerLook: z.number().int().min(1).max(1e9).optional(),
@@ -87,6 +130,15 @@ const analysisInput = z.strictObject({
   noDataAction: policy.optional(),
   inconclusiveAction: policy.optional(),
   thresholds: thresholdsInput.optional(),
+  metrics: z
+    .array(metricDefinition)
+    .max(20)
+    .refine(
+      metrics => new Set(metrics.map(m => m.name)).size === metrics.length,
+      'metric names must be unique',
+    )
+    .optional(),
+  alpha: z.number().gt(0).lt(0.5).optional(),
 });
 
 /** A strategy or a partial one (a launch request overrides the configured defaults). */
@@ -153,6 +205,8 @@ export function resolveStrategy(
       noDataAction: analysis.noDataAction ?? base.noDataAction,
       inconclusiveAction:
         analysis.inconclusiveAction ?? base.inconclusiveAction,
+      metrics: analysis.metrics ?? base.metrics,
+      alpha: analysis.alpha ?? base.alpha,
       thresholds: {
         success: {
           ...base.thresholds.success,
@@ -180,6 +234,26 @@ export const BUILT_IN_STRATEGY: Strategy = resolveStrategy(
       maxConsecutiveNoData: 3,
       noDataAction: 'pause',
       inconclusiveAction: 'pause',
+      alpha: 0.05,
+      // Error rate must be shown no worse than +0.5 points to promote; latency (from histograms,
+      // whose coarse buckets cannot show a small margin) is watched for regressions only.
+      metrics: [
+        {
+          name: 'error-rate',
+          kind: 'proportion',
+          direction: 'lower-is-better',
+          margin: 0.005,
+          critical: true,
+        },
+        {
+          name: 'latency',
+          kind: 'distribution',
+          direction: 'lower-is-better',
+          critical: true,
+          quantiles: [0.5, 0.95],
+          unit: 's',
+        },
+      ],
       thresholds: {
         success: {
           maxErrorRate: 0.01,

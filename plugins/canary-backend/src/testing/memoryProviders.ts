@@ -27,9 +27,10 @@ export class MemoryWorld
 {
   weights: Weights = { stable: 100, canary: 0 };
   state: WorkloadState = { stable: { version: '1.0.0', ready: true } };
-  samples: Record<'baseline' | 'canary', ArmSample> = {
-    baseline: { requests: 1000, errors: 2, latency: LATENCY(1000) },
-    canary: { requests: 100, errors: 0, latency: LATENCY(100) },
+  /** Error rate per arm; each look serves 20 requests per percent of traffic an arm gets. */
+  errorRates: Record<'baseline' | 'canary', number> = {
+    baseline: 0.002,
+    canary: 0.002,
   };
   calls: string[] = [];
   failWith?: Error;
@@ -69,9 +70,17 @@ export class MemoryWorld
     this.state.stable = { version, ready: true };
   }
 
-  async sample(_target: RolloutTarget, arm: 'baseline' | 'canary') {
+  async sample(
+    _target: RolloutTarget,
+    arm: 'baseline' | 'canary',
+  ): Promise<ArmSample> {
     this.check(`sample ${arm}`);
-    return this.samples[arm];
+    const requests = 20 * this.weights[arm === 'baseline' ? 'stable' : 'canary'];
+    return {
+      requests,
+      errors: Math.round(requests * this.errorRates[arm]),
+      latency: LATENCY(requests),
+    };
   }
 }
 

@@ -1,3 +1,4 @@
+import type { JudgeState, MetricDefinition } from '../judge/types';
 import type { Phase, RolloutAction } from './phases';
 
 /** Traffic split in percent; the two always add up to 100. @public */
@@ -73,6 +74,14 @@ export interface AnalysisSettings {
   /** A stage needs at least this many canary requests before it can pass. */
   minRequestsPerStage: number;
   thresholds: ThresholdRules;
+  /**
+   * The metrics the statistical judge compares, anytime-valid at every look. `error-rate` reads
+   * errors / requests, `latency` the latency histogram; other names read the sample's `ratios`
+   * (proportions, counts as events / exposure) or `gauges`.
+   */
+  metrics: MetricDefinition[];
+  /** Error rate of the judge's anytime-valid statements. */
+  alpha: number;
   /** After this many consecutive looks without data, `noDataAction` applies. */
   maxConsecutiveNoData: number;
   noDataAction: PolicyAction;
@@ -166,6 +175,8 @@ export interface RolloutAnalysisState {
   consecutiveNoData: number;
   stageTotals: StageTotals;
   latestVerdicts: MetricVerdict[];
+  /** What the statistical judge carries from look to look within the stage. */
+  judgeState?: JudgeState;
 }
 
 /** A rollout as the API returns it. Times are ISO 8601 strings. @public */

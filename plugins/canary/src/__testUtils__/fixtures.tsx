@@ -75,6 +75,10 @@ export function makeRollout(overrides: Partial<Rollout> = {}): Rollout {
       progressDeadlineMs: 10 * MINUTE,
       stages,
       analysis: {
+        alpha: 0.05,
+        metrics: [
+          { name: 'error-rate', kind: 'proportion', margin: 0.005, critical: true },
+        ],
         intervalMs: MINUTE,
         minRequestsPerLook: 50,
         minRequestsPerStage: 500,
