@@ -549,6 +549,13 @@ describe('canary routes', () => {
     expect(careful.body.strategy.stages[0].weight).toBe(10);
     expect(careful.body.strategy.analysis.intervalMs).toBe(300_000);
 
+    const strategies = await request(server)
+      .get('/api/canary/strategies')
+      .expect(200);
+    expect(Object.keys(strategies.body.presets)).toEqual(['quick', 'careful']);
+    expect(strategies.body.defaults.stages[0].weight).toBe(10);
+    expect(strategies.body.presets.quick.stages[0].minDurationMs).toBe(60_000);
+
     const unknown = await request(server)
       .post('/api/canary/rollouts')
       .send({ entityRef: SHOP, canaryVersion: '1.1.0', preset: 'nope' })

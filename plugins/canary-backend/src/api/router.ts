@@ -141,6 +141,12 @@ export async function createRouter(
     res.json({ status: 'ok' });
   });
 
+  // The configured strategies, for the launch dialog: the defaults and every named preset.
+  router.get('/strategies', async (req, res) => {
+    await credentialsOf(req);
+    res.json(service.strategies());
+  });
+
   router.post('/rollouts', async (req, res) => {
     const credentials = await credentialsOf(req);
     const body = parse(launchSchema, req.body, 'launch request');

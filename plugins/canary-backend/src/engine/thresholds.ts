@@ -41,6 +41,7 @@ export function rollbackVerdicts(
     const failed = canaryRate > rules.maxErrorRate;
     verdicts.push({
       metric: 'error-rate',
+      unit: 'fraction',
       rule: 'rollback.maxErrorRate',
       verdict: verdictOf(failed),
       canary: canaryRate,
@@ -62,6 +63,7 @@ export function rollbackVerdicts(
     const failed = canaryRate > limit;
     verdicts.push({
       metric: 'error-rate',
+      unit: 'fraction',
       rule: 'rollback.maxErrorRateRatio',
       verdict: verdictOf(failed),
       canary: canaryRate,
@@ -83,6 +85,7 @@ export function rollbackVerdicts(
     const failed = canaryP95 > limit;
     verdicts.push({
       metric: 'latency-p95',
+      unit: 's',
       rule: 'rollback.maxP95Ms',
       verdict: verdictOf(failed),
       canary: canaryP95,
@@ -104,6 +107,7 @@ export function rollbackVerdicts(
     const failed = canaryP95 > limit;
     verdicts.push({
       metric: 'latency-p95',
+      unit: 's',
       rule: 'rollback.maxP95Ratio',
       verdict: verdictOf(failed),
       canary: canaryP95,
@@ -152,6 +156,7 @@ export function successVerdicts(
     const failed = canaryRate > rules.maxErrorRate;
     verdicts.push({
       metric: 'error-rate',
+      unit: 'fraction',
       rule: 'success.maxErrorRate',
       verdict: verdictOf(failed),
       canary: canaryRate,
@@ -168,6 +173,7 @@ export function successVerdicts(
     if (baselineRate === undefined) {
       verdicts.push({
         metric: 'error-rate',
+        unit: 'fraction',
         rule: 'success.maxErrorRateIncrease',
         verdict: 'nodata',
         canary: canaryRate,
@@ -181,6 +187,7 @@ export function successVerdicts(
       const failed = increase > rules.maxErrorRateIncrease;
       verdicts.push({
         metric: 'error-rate',
+        unit: 'fraction',
         rule: 'success.maxErrorRateIncrease',
         verdict: verdictOf(failed),
         canary: canaryRate,
@@ -204,6 +211,7 @@ export function successVerdicts(
     if (canaryP95 === undefined) {
       verdicts.push({
         metric: 'latency-p95',
+        unit: 's',
         rule: 'success.maxP95Ms',
         verdict: 'nodata',
         threshold: limit,
@@ -214,6 +222,7 @@ export function successVerdicts(
       const failed = canaryP95 > limit;
       verdicts.push({
         metric: 'latency-p95',
+        unit: 's',
         rule: 'success.maxP95Ms',
         verdict: verdictOf(failed),
         canary: canaryP95,

@@ -142,6 +142,11 @@ export class RolloutService {
     return toApi(rollout);
   }
 
+  /** The defaults and the named presets, resolved. */
+  strategies(): { defaults: Strategy; presets: Record<string, Strategy> } {
+    return { defaults: this.deps.defaults, presets: this.deps.presets };
+  }
+
   private baseStrategy(preset: string | undefined): Strategy {
     if (preset === undefined) return this.deps.defaults;
     const strategy = this.deps.presets[preset];

@@ -151,6 +151,8 @@ function judgeSampleRatio(
         metric: 'sample-ratio',
         rule: 'srm',
         verdict: step.mismatch ? 'fail' : 'pass',
+        unit: 'fraction',
+        scale: 'absolute',
         estimate: observed,
         threshold: share,
         pValue: step.pValue,

@@ -160,6 +160,16 @@ export interface MetricVerdict {
   critical?: boolean;
   /** A fixed-horizon test of the same data, for display only: decisions never use it. */
   classical?: { method: string; pValue: number; interval?: [number, number] };
+  /**
+   * Unit of `baseline` and `canary`: `fraction` (shown as a percentage), `s` (seconds), or a
+   * gauge's own unit. Absent: a plain number.
+   */
+  unit?: string;
+  /**
+   * `relative` when `estimate`, `interval`, `threshold` and `rollbackThreshold` are relative
+   * changes (0.1 = 10 % higher); otherwise they are in `unit`, like the values.
+   */
+  scale?: 'absolute' | 'relative';
 }
 
 /** Cumulative samples of the current stage, per arm. @public */
