@@ -420,7 +420,8 @@ describe('canary routes', () => {
     let phase = 'Pending';
     for (let i = 0; i < 100 && phase !== 'Succeeded'; i++) {
       await tick();
-      const body = (await request(server).get(`/api/canary/rollouts/${id}`)).body;
+      const body = (await request(server).get(`/api/canary/rollouts/${id}`))
+        .body;
       phase = body.phase;
       await sleep(30);
     }

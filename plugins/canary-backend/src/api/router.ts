@@ -88,7 +88,6 @@ export async function createRouter(
   );
   router.use(express.json({ limit: BODY_LIMIT }));
 
-
   /** Throws NotAllowedError unless `permission` is granted on the entity. */
   async function authorize(
     credentials: BackstageCredentials,

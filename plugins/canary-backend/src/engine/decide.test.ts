@@ -193,7 +193,8 @@ describe('decide: manual actions in every phase', () => {
 describe('decide: engine ticks', () => {
   /** 400 canary requests and the stable traffic the rollout's split implies, both at 0.25 %. */
   const healthyAt = (rollout: RolloutRecord) => {
-    const baselineRequests = (400 * rollout.weights.stable) / rollout.weights.canary;
+    const baselineRequests =
+      (400 * rollout.weights.stable) / rollout.weights.canary;
     return {
       baseline: sample(baselineRequests, baselineRequests / 400),
       canary: sample(400, 1),
@@ -557,7 +558,10 @@ describe('decide: engine ticks', () => {
   it('is a pure function: same input, same output, input untouched', () => {
     const rollout = inStage(0);
     const copy = structuredClone(rollout);
-    const observations = { actual: worldOf(rollout), look: look(MIN_STAGE_0, healthyAt(rollout)) };
+    const observations = {
+      actual: worldOf(rollout),
+      look: look(MIN_STAGE_0, healthyAt(rollout)),
+    };
     const first = decide(rollout, observations, at(MIN_STAGE_0));
     const second = decide(rollout, observations, at(MIN_STAGE_0));
     expect(first).toEqual(second);
@@ -660,7 +664,9 @@ describe('decide: engine ticks', () => {
         at(60_000),
       );
       expect(decision.rollout.phase).toBe('RollingBack');
-      const verdict = decision.lookRecord!.verdicts.find(v => v.rule === 'msprt')!;
+      const verdict = decision.lookRecord!.verdicts.find(
+        v => v.rule === 'msprt',
+      )!;
       expect(verdict).toMatchObject({ metric: 'error-rate', verdict: 'fail' });
       expect(verdict.interval![0]).toBeGreaterThan(0);
       expect(verdict.pValue).toBeLessThan(0.05);
@@ -673,7 +679,12 @@ describe('decide: engine ticks', () => {
           strategy: resolveStrategy(TEST_STRATEGY, {
             analysis: {
               metrics: [
-                { name: 'error-rate', kind: 'proportion', margin: 0.001, critical: true },
+                {
+                  name: 'error-rate',
+                  kind: 'proportion',
+                  margin: 0.001,
+                  critical: true,
+                },
               ],
             },
           }),
@@ -685,7 +696,10 @@ describe('decide: engine ticks', () => {
         { actual: worldOf(strict), look: look(MIN_STAGE_0, arms) },
         at(MIN_STAGE_0),
       );
-      expect(atMin.rollout).toMatchObject({ phase: 'Progressing', stageIndex: 0 });
+      expect(atMin.rollout).toMatchObject({
+        phase: 'Progressing',
+        stageIndex: 0,
+      });
       expect(
         atMin.lookRecord!.verdicts.find(v => v.rule === 'msprt')!.verdict,
       ).toBe('inconclusive');
@@ -708,7 +722,8 @@ describe('decide: engine ticks', () => {
       );
       expect(decision.rollout.phase).toBe('Paused');
       expect(
-        decision.lookRecord!.verdicts.find(v => v.metric === 'sample-ratio')!.verdict,
+        decision.lookRecord!.verdicts.find(v => v.metric === 'sample-ratio')!
+          .verdict,
       ).toBe('fail');
     });
 
@@ -728,7 +743,10 @@ describe('decide: engine ticks', () => {
       expect(second.rollout.analysis.judgeState?.looks).toBe(2);
       const advanced = decide(
         second.rollout,
-        { actual: worldOf(rollout), look: look(MIN_STAGE_0, healthyAt(rollout)) },
+        {
+          actual: worldOf(rollout),
+          look: look(MIN_STAGE_0, healthyAt(rollout)),
+        },
         at(MIN_STAGE_0),
       );
       expect(advanced.rollout.stageIndex).toBe(1);

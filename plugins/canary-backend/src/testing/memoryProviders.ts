@@ -75,7 +75,8 @@ export class MemoryWorld
     arm: 'baseline' | 'canary',
   ): Promise<ArmSample> {
     this.check(`sample ${arm}`);
-    const requests = 20 * this.weights[arm === 'baseline' ? 'stable' : 'canary'];
+    const requests =
+      20 * this.weights[arm === 'baseline' ? 'stable' : 'canary'];
     return {
       requests,
       errors: Math.round(requests * this.errorRates[arm]),
