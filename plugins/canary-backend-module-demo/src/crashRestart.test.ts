@@ -203,5 +203,9 @@ describe('a backend killed with SIGKILL mid-rollout', () => {
       'complete@2',
       'promoted@2',
     ]);
+    const chain = (await (
+      await fetch(`${api}/audit/verify?rolloutId=${id}`)
+    ).json()) as any;
+    expect(chain).toEqual({ ok: true, checked: 9 });
   });
 });

@@ -474,6 +474,14 @@ describe('canary routes', () => {
     );
     expect(lines).toHaveLength(8);
 
+    const verified = await request(server)
+      .get(`/api/canary/audit/verify?rolloutId=${id}`)
+      .expect(200);
+    expect(verified.body).toEqual({ ok: true, checked: 7 });
+    await request(server)
+      .get('/api/canary/audit/verify?rolloutId=nope')
+      .expect(400);
+
     // A finished rollout frees its target.
     await request(server)
       .post('/api/canary/rollouts')

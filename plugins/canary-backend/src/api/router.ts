@@ -28,6 +28,7 @@ import {
   listQuerySchema,
   parse,
   rolloutIdSchema,
+  verifyQuerySchema,
 } from './schemas';
 
 /** Request bodies are small; anything larger is refused before it is parsed. */
@@ -221,6 +222,21 @@ export async function createRouter(
       rollout.entityRef,
     );
     res.json(await store.analysis(id));
+  });
+
+  // Recomputes the audit hash chains: of one rollout (read permission on its entity), or all.
+  router.get('/audit/verify', async (req, res) => {
+    const credentials = await credentialsOf(req);
+    const { rolloutId } = parse(verifyQuerySchema, req.query, 'query');
+    if (rolloutId) {
+      const rollout = await service.get(rolloutId);
+      await authorize(
+        credentials,
+        canaryRolloutReadPermission,
+        rollout.entityRef,
+      );
+    }
+    res.json(await store.verifyAudit(rolloutId));
   });
 
   router.get('/audit', async (req, res) => {

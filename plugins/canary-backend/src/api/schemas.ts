@@ -71,6 +71,10 @@ export const auditQuerySchema = z.strictObject({
   cursor: z.string().max(500).optional(),
 });
 
+export const verifyQuerySchema = z.strictObject({
+  rolloutId: z.uuid().optional(),
+});
+
 /** Parses `input` or throws an InputError that says what was wrong, field by field. */
 export function parse<T extends z.ZodType>(
   schema: T,

@@ -240,3 +240,63 @@ describe.each(databases.eachSupportedId())('RolloutStore on %p', databaseId => {
     ]);
   });
 });
+
+describe.each(databases.eachSupportedId())(
+  'the audit hash chain on %p',
+  databaseId => {
+    it('verifies an untouched trail and finds the first altered, removed or reordered event', async () => {
+      const knex = await databases.init(databaseId);
+      const store = await RolloutStore.create(mockServices.database({ knex }));
+      const rollouts = [1, 2].map(n =>
+        makeRollout({
+          id: newId(),
+          target: { ...makeRollout().target, name: `chained-${n}` },
+        }),
+      );
+      for (const rollout of rollouts) {
+        await store.insert(rollout, [event(rollout, 'launch')]);
+        await store.save({ ...rollout, revision: 2 }, [
+          event(rollout, 'start', 1000),
+          event(rollout, 'traffic-shifted', 2000),
+        ]);
+        await store.save({ ...rollout, revision: 3 }, [
+          event(rollout, 'advance', 3000),
+        ]);
+      }
+      expect(await store.verifyAudit()).toEqual({ ok: true, checked: 8 });
+      expect(await store.verifyAudit(rollouts[0].id)).toEqual({
+        ok: true,
+        checked: 4,
+      });
+
+      const rows = await knex('canary_audit_events')
+        .where({ rollout_id: rollouts[1].id })
+        .orderBy('id');
+      // Someone edits a reason directly in the database.
+      await knex('canary_audit_events')
+        .where({ id: rows[2].id })
+        .update({ reason: 'nothing to see here' });
+      const altered = await store.verifyAudit();
+      expect(altered.ok).toBe(false);
+      expect(altered.firstBroken).toEqual({
+        id: Number(rows[2].id),
+        rolloutId: rollouts[1].id,
+        problem: expect.stringContaining('content does not match'),
+      });
+      // The other rollout's chain is unaffected.
+      expect((await store.verifyAudit(rollouts[0].id)).ok).toBe(true);
+
+      // Removing an event breaks the link of the one after it.
+      await knex('canary_audit_events')
+        .where({ id: rows[2].id })
+        .update({ reason: rows[2].reason });
+      expect((await store.verifyAudit()).ok).toBe(true);
+      await knex('canary_audit_events').where({ id: rows[1].id }).delete();
+      expect((await store.verifyAudit(rollouts[1].id)).firstBroken).toEqual({
+        id: Number(rows[2].id),
+        rolloutId: rollouts[1].id,
+        problem: expect.stringContaining('previous-hash does not match'),
+      });
+    });
+  },
+);

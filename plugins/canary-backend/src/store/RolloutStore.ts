@@ -16,6 +16,13 @@ import {
   isFinalPhase,
 } from '@canary-release/backstage-plugin-canary-common';
 import { Knex } from 'knex';
+import {
+  auditHash,
+  ChainVerification,
+  ChainVerifier,
+  GENESIS,
+  StoredAuditColumns,
+} from './auditChain';
 import type {
   AuditEventDraft,
   LookRecord,
@@ -55,6 +62,8 @@ const MEASURED_METRICS = [
   'latency_p95',
   'latency_p99',
 ].map(column => column.replace('_', '-'));
+
+const VERIFY_PAGE = 1000;
 
 /** Thrown when a save lost the race against another writer. */
 export class StaleRevisionError extends ConflictError {}
@@ -200,6 +209,24 @@ export class RolloutStore {
     };
   }
 
+  /** Recomputes the audit hash chains (of one rollout, or all) and reports the first break. */
+  async verifyAudit(rolloutId?: string): Promise<ChainVerification> {
+    const verifier = new ChainVerifier();
+    let afterId = 0;
+    for (;;) {
+      const q = this.knex('canary_audit_events')
+        .where('id', '>', afterId)
+        .orderBy('id', 'asc')
+        .limit(VERIFY_PAGE);
+      if (rolloutId) q.where('rollout_id', rolloutId);
+      const rows = await q;
+      rows.forEach(row => verifier.check(row));
+      if (rows.length < VERIFY_PAGE) break;
+      afterId = Number(rows[rows.length - 1].id);
+    }
+    return verifier.result();
+  }
+
   /** Every measurement and verdict of a rollout, as time series per metric and arm. */
   async analysis(rolloutId: string): Promise<RolloutAnalysis> {
     const measurements = await this.knex('canary_measurements')
@@ -284,10 +311,23 @@ function fromRow(row: { state: string }): RolloutRecord {
   return JSON.parse(row.state);
 }
 
+/**
+ * Appends events to the audit trail, each chained to the previous event of its rollout. Callers
+ * hold the rollout's revision (or insert it new) in the same transaction, so no two writers
+ * extend one rollout's chain at once.
+ */
 async function insertEvents(tx: Knex.Transaction, events: AuditEventDraft[]) {
-  if (events.length === 0) return;
-  await tx('canary_audit_events').insert(
-    events.map(e => ({
+  const lastHash = new Map<string, string>();
+  for (const e of events) {
+    if (!lastHash.has(e.rolloutId)) {
+      const last = await tx('canary_audit_events')
+        .where({ rollout_id: e.rolloutId })
+        .whereNotNull('hash')
+        .orderBy('id', 'desc')
+        .first('hash');
+      lastHash.set(e.rolloutId, last?.hash ?? GENESIS);
+    }
+    const columns: StoredAuditColumns = {
       rollout_id: e.rolloutId,
       entity_ref: e.entityRef,
       at: e.at,
@@ -300,8 +340,16 @@ async function insertEvents(tx: Knex.Transaction, events: AuditEventDraft[]) {
       weights_after: JSON.stringify(e.weightsAfter),
       reason: e.reason,
       details: JSON.stringify(e.details),
-    })),
-  );
+    };
+    const prevHash = lastHash.get(e.rolloutId)!;
+    const hash = auditHash(prevHash, columns);
+    await tx('canary_audit_events').insert({
+      ...columns,
+      prev_hash: prevHash,
+      hash,
+    });
+    lastHash.set(e.rolloutId, hash);
+  }
 }
 
 function auditFromRow(row: any): AuditEvent {
