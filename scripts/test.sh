@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need and runs every test: type check, then all jest suites of the repo
-# (the store also on a throwaway PostgreSQL). Ends with "N passed, N failed" from jest's results.
+# (the store also on a throwaway PostgreSQL, the Prometheus provider on a real Prometheus).
+# Ends with "N passed, N failed" from jest's results.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/env.sh
@@ -8,6 +9,7 @@ export CI=true # backstage-cli runs jest in watch mode otherwise
 
 yarn install --immutable
 source scripts/postgres.sh
+source scripts/prometheus.sh
 
 yarn tsc
 

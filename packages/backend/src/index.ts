@@ -70,5 +70,13 @@ backend.add(import('@backstage/plugin-signals-backend'));
 backend.add(import('@backstage/plugin-mcp-actions-backend'));
 
 backend.add(import('@canary-release/backstage-plugin-canary-backend'));
-backend.add(import('@canary-release/backstage-plugin-canary-backend-module-demo'));
+backend.add(
+  import('@canary-release/backstage-plugin-canary-backend-module-demo'),
+);
+backend.add(
+  import('@canary-release/backstage-plugin-canary-backend-module-kubernetes'),
+);
+backend.add(
+  import('@canary-release/backstage-plugin-canary-backend-module-prometheus'),
+);
 backend.start();

@@ -1,0 +1,319 @@
+import { InputError } from '@backstage/errors';
+import type { Weights } from '@canary-release/backstage-plugin-canary-common';
+import type { KubeClients } from '../clusters/KubeClients';
+import { JsonPatchOperation, diff } from '../kube/jsonPatch';
+import { KubeObject, ResourceType, virtualServices } from '../kube/resources';
+import { Arm, armOfService, armOfSubset } from '../names';
+import { RouteTrafficRouter, WeightPlan } from './RouteTrafficRouter';
+import {
+  HeaderCondition,
+  RoutingSettings,
+  Split,
+  StickySessions,
+  canaryConditions,
+  newStickyToken,
+  splitOf,
+  stickyCookie,
+  tokenOfStickyCookie,
+  weightsOf,
+  withField,
+} from './routing';
+
+/** Istio's StringMatch. */
+interface StringMatch {
+  exact?: string;
+  prefix?: string;
+  regex?: string;
+}
+
+/** Istio's HTTPMatchRequest (fields this router does not read pass through). */
+interface HttpMatchRequest {
+  headers?: Record<string, StringMatch>;
+  [field: string]: unknown;
+}
+
+/** Istio's Headers: request and response header operations. */
+interface HeaderOperations {
+  add?: Record<string, string>;
+  [field: string]: unknown;
+}
+
+/** Istio's HTTPRouteDestination. */
+interface RouteDestination {
+  destination: { host: string; subset?: string; [field: string]: unknown };
+  weight?: number;
+  headers?: { request?: HeaderOperations; response?: HeaderOperations };
+  [field: string]: unknown;
+}
+
+/** Istio's HTTPRoute. */
+interface HttpRoute {
+  name?: string;
+  match?: HttpMatchRequest[];
+  route?: RouteDestination[];
+  [field: string]: unknown;
+}
+
+/** An Istio VirtualService. */
+export interface VirtualService extends KubeObject {
+  spec: { http?: HttpRoute[]; [field: string]: unknown };
+}
+
+/** The kind the router is registered under (`canary.backstage.io/router: istio`). */
+export const ISTIO_ROUTER_KIND = 'istio';
+
+/** Names of the HTTP routes this router adds (and removes): request-based routes to the canary. */
+export const OWNED_ROUTE_PREFIX = 'canary-release.';
+
+/** The arm a destination stands for: by subset of the stable host, or by host. */
+function armOfDestination(
+  entry: RouteDestination,
+  name: string,
+): Arm | undefined {
+  const { host, subset } = entry.destination ?? {};
+  if (typeof host !== 'string') return undefined;
+  if (subset === undefined) return armOfService(host, name);
+  return armOfService(host, name) === 'stable'
+    ? armOfSubset(subset)
+    : undefined;
+}
+
+/** Where the arms are in a weighted route's destinations. */
+type ArmIndexes = { stable: number; canary: number; baseline?: number };
+
+function isOwned(route: HttpRoute) {
+  return route.name?.startsWith(OWNED_ROUTE_PREFIX) ?? false;
+}
+
+/**
+ * The arms' places in `route` when it is a weighted route (one stable and one canary
+ * destination, and maybe a baseline); `undefined` for other routes. An InputError when a route
+ * mixes the arms with other destinations, which the router cannot weigh.
+ */
+function armIndexes(
+  route: HttpRoute,
+  name: string,
+  where: string,
+): ArmIndexes | undefined {
+  const entries = route.route ?? [];
+  const arms = entries.map(entry => armOfDestination(entry, name));
+  const count = (arm: Arm) => arms.filter(a => a === arm).length;
+  if (count('stable') === 0 || count('canary') === 0) return undefined;
+  const label = `${where}, HTTP route ${route.name ?? '(unnamed)'}`;
+  if (arms.includes(undefined) || arms.length !== new Set(arms).size) {
+    throw new InputError(
+      `${label} sends traffic to destinations other than one stable, one canary and at most one baseline: ${JSON.stringify(
+        entries.map(entry => entry.destination),
+      )}`,
+    );
+  }
+  const baseline = arms.indexOf('baseline');
+  return {
+    stable: arms.indexOf('stable'),
+    canary: arms.indexOf('canary'),
+    ...(baseline >= 0 && { baseline }),
+  };
+}
+
+/** The weighted routes of a VirtualService (owned routes left out), with their arms' places. */
+function weightedRoutes(vs: VirtualService, name: string, where: string) {
+  const routes = (vs.spec?.http ?? []).filter(route => !isOwned(route));
+  const weighted = routes.map(route => armIndexes(route, name, where));
+  if (!weighted.some(Boolean)) {
+    throw new InputError(
+      `${where} has no HTTP route with both a stable and a canary destination: expected destinations with host ${name} and subsets stable and canary, or hosts ${name} and ${name}-canary`,
+    );
+  }
+  return { routes, weighted };
+}
+
+/** What a weighted route's weights send to each arm (Istio: a lone destination takes all). */
+function splitOfRoute(route: HttpRoute, arms: ArmIndexes): Split {
+  const entries = route.route!;
+  const weight = (index: number | undefined) =>
+    index === undefined
+      ? 0
+      : entries[index].weight ?? (entries.length === 1 ? 100 : 0);
+  return {
+    stable: weight(arms.stable),
+    canary: weight(arms.canary),
+    baseline: weight(arms.baseline),
+  };
+}
+
+/** The canary destination with the sticky Set-Cookie answer header added (token) or removed. */
+function withStickyCookie(
+  entry: RouteDestination,
+  sticky: StickySessions | undefined,
+  token: string | undefined,
+  where: string,
+): RouteDestination {
+  if (!sticky) return entry;
+  const headers = entry.headers ?? {};
+  const response = headers.response ?? {};
+  const { 'Set-Cookie': current, ...otherAdds } = response.add ?? {};
+  const ours = tokenOfStickyCookie(sticky, current) !== undefined;
+  if (current !== undefined && !ours) {
+    if (!token) return entry;
+    throw new InputError(
+      `${where}: the canary destination already adds a Set-Cookie header (${current}); sticky sessions cannot add theirs`,
+    );
+  }
+  const add = token
+    ? { ...otherAdds, 'Set-Cookie': stickyCookie(sticky, token) }
+    : otherAdds;
+  const nextResponse = withField(response, 'add', add);
+  const nextHeaders = withField(headers, 'response', nextResponse);
+  return withField(entry, 'headers', nextHeaders);
+}
+
+/** The token of the sticky cookie the weighted routes set now, if any. */
+function currentToken(
+  routes: HttpRoute[],
+  weighted: Array<ArmIndexes | undefined>,
+  sticky: StickySessions | undefined,
+) {
+  if (!sticky) return undefined;
+  for (const [index, arms] of weighted.entries()) {
+    if (!arms) continue;
+    const entry = routes[index].route![arms.canary];
+    const token = tokenOfStickyCookie(
+      sticky,
+      entry.headers?.response?.add?.['Set-Cookie'],
+    );
+    if (token) return token;
+  }
+  return undefined;
+}
+
+function toStringMatch(condition: HeaderCondition): StringMatch {
+  return condition.exact !== undefined
+    ? { exact: condition.exact }
+    : { regex: condition.regex! };
+}
+
+/**
+ * The request-based route placed before a weighted route: the same route (rewrites, timeouts,
+ * retries...) restricted to requests that also meet one of `conditions`, sent all to the canary.
+ * A condition on a header the route's own match already tests is left out for that match.
+ */
+function forcedRoute(
+  route: HttpRoute,
+  arms: ArmIndexes,
+  conditions: HeaderCondition[],
+  index: number,
+): HttpRoute | undefined {
+  const matches = route.match?.length ? route.match : [{}];
+  const match = matches.flatMap(m =>
+    conditions
+      .filter(c => !(m.headers && c.header in m.headers))
+      .map(c => ({
+        ...m,
+        headers: { ...m.headers, [c.header]: toStringMatch(c) },
+      })),
+  );
+  if (match.length === 0) return undefined;
+  return {
+    ...route,
+    name: `${OWNED_ROUTE_PREFIX}${route.name ?? `route-${index}`}`,
+    match,
+    route: [{ ...route.route![arms.canary], weight: 100 }],
+  };
+}
+
+/**
+ * The HTTP routes of `vs` as `plan` wants them: every weighted route's destinations weighted by
+ * the plan's split (other routes, matches and fields untouched), and, while the canary takes
+ * traffic, a request-based route before each weighted route for the configured request matches
+ * and the sticky cookie.
+ */
+export function plannedHttpRoutes(
+  vs: VirtualService,
+  plan: WeightPlan,
+  where: string,
+  newToken: () => string = newStickyToken,
+): HttpRoute[] {
+  const { routes, weighted } = weightedRoutes(vs, plan.name, where);
+  const { sticky } = plan.routing;
+  const canaryTakesTraffic = plan.weights.canary > 0;
+  const token =
+    sticky && canaryTakesTraffic
+      ? currentToken(routes, weighted, sticky) ?? newToken()
+      : undefined;
+  const conditions = canaryTakesTraffic
+    ? canaryConditions(plan.routing, token)
+    : [];
+
+  return routes.flatMap((route, index) => {
+    const arms = weighted[index];
+    if (!arms) return [route];
+    const split = splitOf(
+      plan.weights,
+      arms.baseline !== undefined && plan.baselineRunning,
+    );
+    const entries = route.route!.map((entry, position) => {
+      const arm = (Object.keys(arms) as Arm[]).find(a => arms[a] === position)!;
+      const weighedEntry = { ...entry, weight: split[arm] };
+      return arm === 'canary'
+        ? withStickyCookie(weighedEntry, sticky, token, where)
+        : weighedEntry;
+    });
+    const updated = { ...route, route: entries };
+    const forced =
+      conditions.length > 0
+        ? forcedRoute(updated, arms, conditions, index)
+        : undefined;
+    return forced ? [forced, updated] : [updated];
+  });
+}
+
+/**
+ * Weighs the stable and canary destinations of an Istio VirtualService's HTTP routes.
+ *
+ * Destinations are recognised by subset of the workload's host (`<name>` with subsets `stable`,
+ * `canary`, `baseline`) or by host (`<name>`, `<name>-canary`, `<name>-baseline`, short or fully
+ * qualified). Every HTTP route with both a stable and a canary destination is weighted; other
+ * routes are left as they are. Request-based routes this router adds are named
+ * `canary-release.<route>`.
+ */
+export class IstioTrafficRouter extends RouteTrafficRouter<VirtualService> {
+  protected readonly type: ResourceType;
+
+  constructor(
+    clients: KubeClients,
+    options: {
+      routing: RoutingSettings;
+      conflictAttempts: number;
+      apiVersion: 'v1' | 'v1beta1';
+    },
+  ) {
+    super(clients, options);
+    this.type = virtualServices(options.apiVersion);
+  }
+
+  private where(vs: VirtualService) {
+    return `VirtualService ${vs.metadata.namespace}/${vs.metadata.name}`;
+  }
+
+  protected readWeights(vs: VirtualService, name: string): Weights {
+    const where = this.where(vs);
+    const { routes, weighted } = weightedRoutes(vs, name, where);
+    // Traffic is back on stable only when every weighted route says so: report the route that
+    // sends the canary the most.
+    const shares = weighted.flatMap((arms, index) =>
+      arms ? [weightsOf(splitOfRoute(routes[index], arms), where)] : [],
+    );
+    return shares.reduce((most, w) => (w.canary > most.canary ? w : most));
+  }
+
+  protected planPatch(
+    vs: VirtualService,
+    plan: WeightPlan,
+  ): JsonPatchOperation[] {
+    return diff(
+      vs.spec.http,
+      plannedHttpRoutes(vs, plan, this.where(vs)),
+      '/spec/http',
+    );
+  }
+}
