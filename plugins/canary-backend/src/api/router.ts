@@ -3,7 +3,11 @@ import {
   HttpAuthService,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
-import { InputError, NotAllowedError } from '@backstage/errors';
+import {
+  InputError,
+  NotAllowedError,
+  NotFoundError,
+} from '@backstage/errors';
 import {
   AuthorizeResult,
   ResourcePermission,
@@ -315,6 +319,11 @@ export async function createRouter(
       cursor = page.nextCursor;
     } while (cursor);
     res.end();
+  });
+
+  // Anything else under /api/canary: a 404 that says so, in the same error format.
+  router.use(req => {
+    throw new NotFoundError(`No route ${req.method} ${req.path}`);
   });
 
   return router;

@@ -1,4 +1,3 @@
-import { parseEntityRef } from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
 import {
   PHASES,
@@ -9,17 +8,18 @@ import { strategyInputSchema } from '../strategy/strategy';
 
 /** Every route's input, validated here: unknown fields are errors, not silently dropped. */
 
+/** Catalog names: letters and digits separated by single `-`, `_` or `.`, at most 63. */
+const NAME = '[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*';
+const ENTITY_REF = new RegExp(`^${NAME}:${NAME}/${NAME}$`);
+
 const entityRef = z
   .string()
   .max(255)
-  .refine(ref => {
-    try {
-      parseEntityRef(ref);
-      return /^[a-z0-9-]+:[^/]+\/[^/]+$/i.test(ref);
-    } catch {
-      return false;
-    }
-  }, 'must be a full entity ref, e.g. component:default/demo-shop');
+  .refine(
+    ref =>
+      ENTITY_REF.test(ref) && ref.split(/[:/]/).every(part => part.length <= 63),
+    'must be a full entity ref, e.g. component:default/demo-shop',
+  );
 
 /** A version as it appears in an image tag. */
 const version = z
