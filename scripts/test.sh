@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs what the tests need and runs every test: type check, then all jest suites of the repo
-# (the store also on a throwaway PostgreSQL, the Prometheus provider on a real Prometheus).
-# Ends with "N passed, N failed" from jest's results.
+# Installs what the tests need and runs every test: type check, all jest suites of the repo (the
+# store also on a throwaway PostgreSQL, the Prometheus provider on a real Prometheus), then the
+# browser end-to-end tests against the app (scripts/e2e.sh). Ends with "N passed, N failed" summed
+# from the runners' JSON reports.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/env.sh
@@ -16,5 +17,7 @@ yarn tsc
 results="$(mktemp /tmp/canary-jest.XXXXXX.json)"
 status=0
 yarn backstage-cli repo test --json --outputFile="$results" || status=$?
-node scripts/summarize-jest.mjs "$results" || status=1
+./scripts/e2e.sh || status=1
+node scripts/summarize-tests.mjs --jest "$results" \
+  --playwright e2e-test-report/results.json || status=1
 exit "$status"

@@ -1,4 +1,5 @@
-import { screen } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
 import {
   createExtensionTester,
   renderInTestApp,
@@ -8,6 +9,7 @@ import { EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
 import { permissionApiRef } from '@backstage/plugin-permission-react';
 import {
   annotatedEntity,
+  makeRollout,
   mockCanaryApi,
   permissionApi,
 } from './__testUtils__/fixtures';
@@ -47,5 +49,49 @@ describe('canary plugin (new frontend system)', () => {
     );
 
     expect(await screen.findByText('No rollouts yet')).toBeInTheDocument();
+  });
+
+  it("opens the launch dialog on the entity's preset, with estimates from the last rollout", async () => {
+    const canaryApi = mockCanaryApi([
+      makeRollout({ phase: 'Succeeded', allowedActions: [] }),
+    ]);
+    const tester = createExtensionTester(entityCanaryContent);
+    const entity = {
+      ...annotatedEntity,
+      metadata: {
+        ...annotatedEntity.metadata,
+        annotations: {
+          ...annotatedEntity.metadata.annotations,
+          'canary.backstage.io/preset': 'demo',
+        },
+      },
+    };
+
+    renderInTestApp(
+      <EntityProvider entity={entity}>{tester.reactElement()}</EntityProvider>,
+      {
+        apis: [
+          [canaryApiRef, canaryApi],
+          [permissionApiRef, permissionApi(true)],
+        ],
+      },
+    );
+
+    const launch = await screen.findByRole('button', {
+      name: 'Launch rollout',
+    });
+    await waitFor(() => expect(launch).toBeEnabled());
+    await userEvent.click(launch);
+    const dialog = screen.getByRole('dialog');
+    expect(
+      await within(dialog).findByRole('button', { name: /^Strategy/ }),
+    ).toHaveTextContent('demo (preset of this entity)');
+    const [first] = within(
+      within(dialog).getByRole('list', { name: 'Estimates per stage' }),
+    ).getAllByRole('listitem');
+    // At the 21 requests/s the last rollout saw, 50 canary requests take 50 s at 5 %.
+    expect(first).toHaveTextContent(
+      /^5 % for 30s–1m: ~50 s to promote a healthy canary, ~\d+ min to catch a 2x-margin regression \(\+4\.00 pts\)$/,
+    );
   });
 });

@@ -9,9 +9,12 @@ export { canaryApiRef, CanaryClient } from './api';
 export type {
   CanaryApi,
   DurationString,
+  LaunchAnalysis,
   LaunchRolloutRequest,
   LaunchStage,
+  LaunchStrategy,
   ListAuditEventsRequest,
   ListRolloutsRequest,
+  StrategyCatalog,
 } from './api';
 export { isCanaryAvailable } from '@canary-release/backstage-plugin-canary-common';

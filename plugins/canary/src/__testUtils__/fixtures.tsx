@@ -12,8 +12,9 @@ import {
   type AuditEvent,
   type Rollout,
   type RolloutAnalysis,
+  type Strategy,
 } from '@canary-release/backstage-plugin-canary-common';
-import { canaryApiRef, type CanaryApi } from '../api';
+import { canaryApiRef, type CanaryApi, type StrategyCatalog } from '../api';
 
 export const ENTITY_REF = 'component:default/demo-service';
 
@@ -77,12 +78,29 @@ export function makeRollout(overrides: Partial<Rollout> = {}): Rollout {
       analysis: {
         alpha: 0.05,
         metrics: [
-          { name: 'error-rate', kind: 'proportion', margin: 0.005, critical: true },
+          {
+            name: 'error-rate',
+            kind: 'proportion',
+            margin: 0.005,
+            critical: true,
+          },
+          {
+            name: 'latency',
+            kind: 'distribution',
+            margin: 0.1,
+            rollbackMargin: 0.25,
+            quantiles: [0.5, 0.95],
+            unit: 's',
+            critical: true,
+          },
         ],
         intervalMs: MINUTE,
         minRequestsPerLook: 50,
         minRequestsPerStage: 500,
-        thresholds: { success: {}, rollback: {} },
+        thresholds: {
+          success: { maxErrorRate: 0.01, maxP95Ms: 500 },
+          rollback: { maxErrorRate: 0.05, maxP95Ms: 2000, maxP95Ratio: 3 },
+        },
         maxConsecutiveNoData: 3,
         noDataAction: 'pause',
         inconclusiveAction: 'rollback',
@@ -106,24 +124,48 @@ export function makeRollout(overrides: Partial<Rollout> = {}): Rollout {
           metric: 'error-rate',
           rule: 'msprt',
           verdict: 'inconclusive',
+          unit: 'fraction',
+          scale: 'absolute',
           estimate: 0.0003,
           interval: [-0.001, 0.002],
+          confidenceLevel: 0.95,
           baseline: 0.001,
           canary: 0.0013,
-          threshold: 0.002,
+          threshold: 0.005,
+          rollbackThreshold: 0,
           pValue: 0.41,
+          classical: { method: 'two-proportion z-test', pValue: 0.38 },
           sampleSize: { baseline: 9000, canary: 3000 },
+          critical: true,
           explanation: 'Not enough evidence yet either way.',
+        },
+        {
+          metric: 'latency',
+          rule: 'quantile-band',
+          verdict: 'inconclusive',
+          unit: 's',
+          scale: 'relative',
+          estimate: 0.05,
+          interval: [-0.08, 0.21],
+          confidenceLevel: 0.95,
+          baseline: 0.11,
+          canary: 0.1156,
+          threshold: 0.1,
+          rollbackThreshold: 0.25,
+          sampleSize: { baseline: 9000, canary: 3000 },
+          critical: true,
+          explanation: 'p95 could still be 21 % higher.',
         },
         {
           metric: 'latency-p95',
           rule: 'rollback.maxP95Ms',
           verdict: 'pass',
-          estimate: 120,
-          baseline: 110,
-          canary: 120,
-          threshold: 500,
-          explanation: 'The canary p95 of 120 ms is under the 500 ms limit.',
+          unit: 's',
+          estimate: 0.12,
+          baseline: 0.11,
+          canary: 0.12,
+          threshold: 2,
+          explanation: 'The canary p95 of 120 ms is under the 2000 ms limit.',
         },
       ],
     },
@@ -159,6 +201,42 @@ export function makeAnalysis(rolloutId = 'r-1'): RolloutAnalysis {
           { at: at(3), stageIndex: 0, value: 0.002 },
           { at: at(2), stageIndex: 1, value: null },
           { at: at(1), stageIndex: 1, value: 0.0013 },
+        ],
+      },
+      {
+        metric: 'latency-p95',
+        arm: 'baseline',
+        points: [
+          { at: at(3), stageIndex: 0, value: 0.11 },
+          { at: at(2), stageIndex: 1, value: 0.12 },
+          { at: at(1), stageIndex: 1, value: 0.118 },
+        ],
+      },
+      {
+        metric: 'latency-p95',
+        arm: 'canary',
+        points: [
+          { at: at(3), stageIndex: 0, value: 0.2 },
+          { at: at(2), stageIndex: 1, value: 0.3 },
+          { at: at(1), stageIndex: 1, value: 0.3534 },
+        ],
+      },
+      {
+        metric: 'requests',
+        arm: 'baseline',
+        points: [
+          { at: at(3), stageIndex: 0, value: 9500 },
+          { at: at(2), stageIndex: 1, value: 7500 },
+          { at: at(1), stageIndex: 1, value: 7480 },
+        ],
+      },
+      {
+        metric: 'requests',
+        arm: 'canary',
+        points: [
+          { at: at(3), stageIndex: 0, value: 500 },
+          { at: at(2), stageIndex: 1, value: 2500 },
+          { at: at(1), stageIndex: 1, value: 2520 },
         ],
       },
     ],
@@ -198,6 +276,34 @@ export function makeAuditEvent(
   };
 }
 
+/** The configured strategies: the defaults of `makeRollout` and a fast `demo` preset. */
+export function makeStrategies(): StrategyCatalog {
+  const defaults = makeRollout().strategy;
+  const demo: Strategy = {
+    ...defaults,
+    stages: [5, 25, 50].map(weight => ({
+      weight,
+      minDurationMs: 30_000,
+      maxDurationMs: 60_000,
+      requireApproval: false,
+    })),
+    analysis: {
+      ...defaults.analysis,
+      intervalMs: 10_000,
+      minRequestsPerStage: 50,
+      metrics: [
+        {
+          name: 'error-rate',
+          kind: 'proportion',
+          margin: 0.02,
+          critical: true,
+        },
+      ],
+    },
+  };
+  return { defaults, presets: { demo } };
+}
+
 /** A CanaryApi whose every method is a jest mock; by default it serves one rollout. */
 export function mockCanaryApi(
   rollouts: Rollout[] = [makeRollout()],
@@ -209,6 +315,7 @@ export function mockCanaryApi(
     performAction: jest.fn(),
     getAnalysis: jest.fn().mockResolvedValue(makeAnalysis()),
     listAuditEvents: jest.fn().mockResolvedValue({ items: [makeAuditEvent()] }),
+    getStrategies: jest.fn().mockResolvedValue(makeStrategies()),
   };
 }
 

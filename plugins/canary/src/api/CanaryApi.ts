@@ -1,11 +1,13 @@
 import { createApiRef } from '@backstage/core-plugin-api';
 import type {
+  AnalysisSettings,
   AuditEvent,
   Page,
   Phase,
   Rollout,
   RolloutAction,
   RolloutAnalysis,
+  Strategy,
 } from '@canary-release/backstage-plugin-canary-common';
 
 /**
@@ -29,7 +31,35 @@ export interface LaunchStage {
 }
 
 /**
- * The body of `POST /rollouts`. Leave `strategy` out to use the server's default strategy.
+ * The analysis settings of a strategy in a launch request: those of {@link Strategy}, with the
+ * interval as a duration string. Every field is optional; missing ones come from the preset.
+ *
+ * @public
+ */
+export type LaunchAnalysis = Partial<
+  Omit<AnalysisSettings, 'intervalMs' | 'thresholds'> & {
+    interval: DurationString;
+    thresholds: Partial<AnalysisSettings['thresholds']>;
+  }
+>;
+
+/**
+ * A strategy in a launch request. Its stages replace the preset's; its analysis settings
+ * override the preset's one by one.
+ *
+ * @public
+ */
+export interface LaunchStrategy {
+  stages?: LaunchStage[];
+  analysis?: LaunchAnalysis;
+  dedicatedBaseline?: boolean;
+  progressDeadline?: DurationString;
+}
+
+/**
+ * The body of `POST /rollouts`. The strategy starts from `preset` (a key of the server's
+ * presets), else from the preset the entity's `canary.backstage.io/preset` annotation names, else
+ * from the server's defaults; `strategy` overrides parts of it.
  *
  * @public
  */
@@ -37,8 +67,21 @@ export interface LaunchRolloutRequest {
   entityRef: string;
   canaryVersion: string;
   stableVersion?: string;
-  strategy?: { stages?: LaunchStage[] };
+  preset?: string;
+  strategy?: LaunchStrategy;
   reason?: string;
+}
+
+/**
+ * The strategies the server is configured with (`GET /strategies`).
+ *
+ * @public
+ */
+export interface StrategyCatalog {
+  /** What a rollout gets without a preset. */
+  defaults: Strategy;
+  /** Named presets, e.g. `demo`. */
+  presets: Record<string, Strategy>;
 }
 
 /**
@@ -91,6 +134,8 @@ export interface CanaryApi {
   /** Every measurement and verdict of a rollout, as time series per metric and arm. */
   getAnalysis(id: string): Promise<RolloutAnalysis>;
   listAuditEvents(request?: ListAuditEventsRequest): Promise<Page<AuditEvent>>;
+  /** The configured default strategy and presets, for the launch dialog. */
+  getStrategies(): Promise<StrategyCatalog>;
 }
 
 /**

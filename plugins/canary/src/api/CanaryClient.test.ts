@@ -115,6 +115,20 @@ describe('CanaryClient', () => {
     });
   });
 
+  it('gets the configured strategies', async () => {
+    const defaults = makeRollout().strategy;
+    server.use(
+      http.get(`${BASE}/strategies`, () =>
+        HttpResponse.json({ defaults, presets: { demo: defaults } }),
+      ),
+    );
+
+    await expect(client.getStrategies()).resolves.toEqual({
+      defaults,
+      presets: { demo: defaults },
+    });
+  });
+
   it('rejects with a ResponseError carrying the server message', async () => {
     server.use(
       http.post(`${BASE}/rollouts/r-1/actions`, () =>

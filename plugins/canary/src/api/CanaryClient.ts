@@ -12,6 +12,7 @@ import type {
   LaunchRolloutRequest,
   ListAuditEventsRequest,
   ListRolloutsRequest,
+  StrategyCatalog,
 } from './CanaryApi';
 
 type Query = Record<string, string | number | undefined>;
@@ -64,6 +65,10 @@ export class CanaryClient implements CanaryApi {
     request: ListAuditEventsRequest = {},
   ): Promise<Page<AuditEvent>> {
     return this.request('/audit', { query: { ...request, format: 'json' } });
+  }
+
+  async getStrategies(): Promise<StrategyCatalog> {
+    return this.request('/strategies');
   }
 
   private async request<T>(

@@ -1,8 +1,6 @@
 import {
   formatActor,
   formatDuration,
-  formatMetricValue,
-  formatPValue,
   formatRelativeTime,
   parseDurationString,
   toDurationString,
@@ -47,15 +45,5 @@ describe('format', () => {
   it('shows actors by name', () => {
     expect(formatActor('user:default/alice')).toBe('alice');
     expect(formatActor('engine')).toBe('engine');
-  });
-
-  it('formats metric values by their kind', () => {
-    expect(formatMetricValue('error-rate', 0.0123)).toBe('1.23 %');
-    expect(formatMetricValue('latency-p95', 123.456)).toBe('123.5 ms');
-    expect(formatMetricValue('conversions', 1234.5678)).toBe('1235');
-    expect(formatMetricValue('error-rate', undefined)).toBe('–');
-    expect(formatMetricValue('error-rate', null)).toBe('–');
-    expect(formatPValue(0.0412)).toBe('0.041');
-    expect(formatPValue(0.00001)).toBe('< 0.001');
   });
 });

@@ -74,29 +74,3 @@ export function formatActor(actor: string): string {
     return actor;
   }
 }
-
-/**
- * A metric value in the metric's units, guessed from its name: rates are fractions shown as
- * percentages, latencies are milliseconds, anything else a plain number.
- */
-export function formatMetricValue(
-  metric: string,
-  value: number | undefined | null,
-): string {
-  if (value === undefined || value === null || !Number.isFinite(value)) {
-    return '–';
-  }
-  if (/rate/i.test(metric)) {
-    return `${(value * 100).toFixed(2)} %`;
-  }
-  if (/latency|p\d{2}|duration/i.test(metric)) {
-    return `${value.toFixed(1)} ms`;
-  }
-  return Number(value.toPrecision(4)).toString();
-}
-
-/** A p-value with sensible precision, e.g. `0.041`, `< 0.001`. */
-export function formatPValue(pValue: number | undefined): string {
-  if (pValue === undefined) return '–';
-  return pValue < 0.001 ? '< 0.001' : pValue.toFixed(3);
-}

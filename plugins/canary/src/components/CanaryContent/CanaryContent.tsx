@@ -1,6 +1,9 @@
 import { stringifyEntityRef } from '@backstage/catalog-model';
 import { useEntity } from '@backstage/plugin-catalog-react';
-import { isCanaryAvailable } from '@canary-release/backstage-plugin-canary-common';
+import {
+  CANARY_ANNOTATIONS,
+  isCanaryAvailable,
+} from '@canary-release/backstage-plugin-canary-common';
 import { CanarySetupEmptyState } from '../CanarySetupEmptyState';
 import { RolloutDashboard } from '../RolloutDashboard';
 
@@ -10,5 +13,10 @@ export const CanaryContent = () => {
   if (!isCanaryAvailable(entity)) {
     return <CanarySetupEmptyState entity={entity} />;
   }
-  return <RolloutDashboard entityRef={stringifyEntityRef(entity)} />;
+  return (
+    <RolloutDashboard
+      entityRef={stringifyEntityRef(entity)}
+      entityPreset={entity.metadata.annotations?.[CANARY_ANNOTATIONS.preset]}
+    />
+  );
 };

@@ -1,63 +1,134 @@
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
+import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
+import Checkbox from '@material-ui/core/Checkbox';
 import Dialog from '@material-ui/core/Dialog';
 import DialogActions from '@material-ui/core/DialogActions';
 import DialogContent from '@material-ui/core/DialogContent';
 import DialogTitle from '@material-ui/core/DialogTitle';
 import FormControlLabel from '@material-ui/core/FormControlLabel';
-import Radio from '@material-ui/core/Radio';
-import RadioGroup from '@material-ui/core/RadioGroup';
+import Grid from '@material-ui/core/Grid';
+import MenuItem from '@material-ui/core/MenuItem';
 import TextField from '@material-ui/core/TextField';
 import Typography from '@material-ui/core/Typography';
 import Alert from '@material-ui/lab/Alert';
+import { Progress } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
-import type { Rollout } from '@canary-release/backstage-plugin-canary-common';
-import { canaryApiRef, type LaunchRolloutRequest } from '../../api';
+import type {
+  Rollout,
+  Strategy,
+} from '@canary-release/backstage-plugin-canary-common';
+import { canaryApiRef } from '../../api';
+import { usePolling } from '../../hooks/usePolling';
 import { errorMessage } from '../../utils/errors';
+import { formatDuration } from '../../utils/format';
+import { formatChange, formatDifference } from '../../utils/units';
+import { observedTraffic } from './plan';
+import { StagePlan } from './StagePlan';
 import { StagesEditor } from './StagesEditor';
-import { type StageDraft, validateStages } from './stages';
+import {
+  DOCUMENTED_DEFAULT_STAGES,
+  type StageDraft,
+  toLaunchRequest,
+  toStageDrafts,
+  toStages,
+  validateStages,
+} from './stages';
+
+/** The strategy picker's value for the server's defaults (preset names are config keys). */
+const DEFAULTS = '(defaults)';
+
+/** One line about a strategy: its stages, how often it looks, and its error-rate margin. */
+function summarize(strategy: Strategy): string {
+  const parts = [
+    strategy.stages.map(s => `${s.weight} %`).join(' → '),
+    `a look every ${formatDuration(strategy.analysis.intervalMs)}`,
+  ];
+  for (const metric of strategy.analysis.metrics) {
+    if (metric.kind === 'proportion') {
+      const margin = formatDifference(metric.margin, 'fraction');
+      parts.push(`${metric.name} margin ${margin}`);
+    } else if (metric.kind !== 'gauge' && metric.margin !== undefined) {
+      parts.push(`${metric.name} margin ${formatChange(metric.margin)}`);
+    }
+  }
+  return parts.join(', ');
+}
 
 /**
- * Asks for the canary version, the reason and optionally custom stages, and launches a rollout.
- * The server's answer to bad input (a 400, or a 409 when a rollout is already running) shows in
- * the dialog.
+ * Asks for the canary version, the reason and the strategy (a preset the server is configured
+ * with, or its defaults, optionally with custom stages), shows the planner's estimate of how long
+ * each stage needs to decide, and launches the rollout. The server's answer to bad input (a 400,
+ * or a 409 when a rollout is already running) shows in the dialog.
  */
 export const LaunchDialog = ({
   entityRef,
-  initialStages,
+  entityPreset,
+  history,
   stableVersionHint,
   onLaunched,
   onClose,
 }: {
   entityRef: string;
-  /** Where the custom stage editor starts from. */
-  initialStages: StageDraft[];
+  /** The preset the entity's `canary.backstage.io/preset` annotation names. */
+  entityPreset?: string;
+  /** The entity's rollouts, newest first: their traffic feeds the estimates. */
+  history: Rollout[];
   /** The version serving today, shown as the stable version's placeholder. */
   stableVersionHint?: string;
   onLaunched: (rollout: Rollout) => void;
   onClose: () => void;
 }) => {
   const canaryApi = useApi(canaryApiRef);
+  const strategies = usePolling('strategies', () => canaryApi.getStrategies(), {
+    poll: false,
+  });
   const [canaryVersion, setCanaryVersion] = useState('');
   const [stableVersion, setStableVersion] = useState('');
   const [reason, setReason] = useState('');
-  const [custom, setCustom] = useState(false);
-  const [stages, setStages] = useState(initialStages);
+  const [picked, setPicked] = useState<string>();
+  const [customize, setCustomize] = useState(false);
+  const [drafts, setDrafts] = useState<StageDraft[]>();
   const [submitting, setSubmitting] = useState(false);
   const [error, setError] = useState<string>();
+  const [observed] = useState(() => observedTraffic(history));
 
-  const validation = validateStages(stages);
+  const catalog = strategies.value;
+  const presets = Object.keys(catalog?.presets ?? {});
+  const choice =
+    picked ??
+    (entityPreset && presets.includes(entityPreset) ? entityPreset : DEFAULTS);
+  const strategy =
+    choice === DEFAULTS ? catalog?.defaults : catalog?.presets[choice];
+  let initialDrafts = DOCUMENTED_DEFAULT_STAGES;
+  if (strategy) {
+    initialDrafts = toStageDrafts(strategy.stages);
+  } else if (history[0]) {
+    initialDrafts = toStageDrafts(history[0].strategy.stages);
+  }
+  const stageDrafts = drafts ?? initialDrafts;
+  const validation = validateStages(stageDrafts);
   const valid =
-    canaryVersion.trim() !== '' && (!custom || validation.stages !== undefined);
+    !strategies.loading &&
+    canaryVersion.trim() !== '' &&
+    (!customize || validation.stages !== undefined);
+
+  let plannedStages = strategy?.stages;
+  if (customize) {
+    plannedStages = validation.stages && toStages(validation.stages);
+  }
 
   const launch = async () => {
-    const request: LaunchRolloutRequest = {
+    const request = toLaunchRequest({
       entityRef,
-      canaryVersion: canaryVersion.trim(),
-      ...(stableVersion.trim() && { stableVersion: stableVersion.trim() }),
-      ...(reason.trim() && { reason: reason.trim() }),
-      ...(custom && { strategy: { stages: validation.stages } }),
-    };
+      canaryVersion,
+      stableVersion,
+      reason,
+      preset: catalog && choice !== DEFAULTS ? choice : undefined,
+      entityPreset,
+      defaults: catalog?.defaults,
+      stages: customize ? validation.stages : undefined,
+    });
     setSubmitting(true);
     setError(undefined);
     try {
@@ -68,36 +139,87 @@ export const LaunchDialog = ({
     }
   };
 
+  let strategyPicker: ReactNode;
+  if (strategies.loading) {
+    strategyPicker = <Progress />;
+  } else if (!catalog) {
+    strategyPicker = (
+      <Alert severity="warning">
+        {`The configured strategies could not be loaded (${errorMessage(
+          strategies.error!,
+        )}): the rollout gets the entity’s preset or the server’s defaults.`}
+      </Alert>
+    );
+  } else {
+    strategyPicker = (
+      <TextField
+        select
+        fullWidth
+        id="canary-launch-strategy"
+        margin="dense"
+        label="Strategy"
+        value={choice}
+        onChange={e => {
+          setPicked(e.target.value);
+          setDrafts(undefined);
+        }}
+        helperText={strategy && summarize(strategy)}
+      >
+        {presets.map(preset => (
+          <MenuItem key={preset} value={preset}>
+            {preset} (preset
+            {preset === entityPreset ? ' of this entity' : ''})
+          </MenuItem>
+        ))}
+        <MenuItem value={DEFAULTS}>The server’s defaults</MenuItem>
+      </TextField>
+    );
+  }
+
   return (
-    <Dialog open onClose={onClose} fullWidth maxWidth="md">
+    <Dialog
+      open
+      onClose={onClose}
+      fullWidth
+      maxWidth="md"
+      aria-labelledby="canary-launch-title"
+    >
       <form
         onSubmit={e => {
           e.preventDefault();
           if (valid) launch();
         }}
       >
-        <DialogTitle>Launch a canary rollout</DialogTitle>
-        <DialogContent>
-          <TextField
-            fullWidth
-            required
-            id="canary-launch-canary-version"
-            margin="dense"
-            label="Canary version"
-            helperText="The version to roll out, e.g. 1.4.0"
-            value={canaryVersion}
-            onChange={e => setCanaryVersion(e.target.value)}
-          />
-          <TextField
-            fullWidth
-            id="canary-launch-stable-version"
-            margin="dense"
-            label="Stable version"
-            placeholder={stableVersionHint}
-            helperText="Leave empty for the version serving today"
-            value={stableVersion}
-            onChange={e => setStableVersion(e.target.value)}
-          />
+        <DialogTitle id="canary-launch-title">
+          Launch a canary rollout
+        </DialogTitle>
+        <DialogContent dividers>
+          <Grid container spacing={2}>
+            <Grid item xs={12} sm={6}>
+              <TextField
+                fullWidth
+                required
+                id="canary-launch-canary-version"
+                margin="dense"
+                label="Canary version"
+                helperText="The version to roll out, e.g. 1.4.0"
+                value={canaryVersion}
+                onChange={e => setCanaryVersion(e.target.value)}
+              />
+            </Grid>
+            <Grid item xs={12} sm={6}>
+              <TextField
+                fullWidth
+                id="canary-launch-stable-version"
+                margin="dense"
+                label="Stable version"
+                placeholder={stableVersionHint}
+                helperText="Leave empty for the version serving today"
+                value={stableVersion}
+                onChange={e => setStableVersion(e.target.value)}
+              />
+            </Grid>
+          </Grid>
           <TextField
             fullWidth
             multiline
@@ -108,32 +230,31 @@ export const LaunchDialog = ({
             value={reason}
             onChange={e => setReason(e.target.value)}
           />
-          <Typography variant="subtitle2" style={{ marginTop: 16 }}>
-            Strategy
-          </Typography>
-          <RadioGroup
-            row
-            value={custom ? 'custom' : 'default'}
-            onChange={e => setCustom(e.target.value === 'custom')}
-          >
-            <FormControlLabel
-              value="default"
-              control={<Radio />}
-              label="Default stages (from the server's configuration)"
-            />
-            <FormControlLabel
-              value="custom"
-              control={<Radio />}
-              label="Custom stages"
-            />
-          </RadioGroup>
-          {custom && (
+          <Box mt={2}>{strategyPicker}</Box>
+          <FormControlLabel
+            label="Custom stages"
+            control={
+              <Checkbox
+                checked={customize}
+                onChange={e => setCustomize(e.target.checked)}
+              />
+            }
+          />
+          {customize && (
             <StagesEditor
-              stages={stages}
+              stages={stageDrafts}
               errors={validation.errors}
-              onChange={setStages}
+              onChange={setDrafts}
             />
           )}
+          <Typography variant="subtitle2" style={{ marginTop: 16 }}>
+            Time each stage needs to decide (error rate)
+          </Typography>
+          <StagePlan
+            stages={plannedStages}
+            strategy={strategy}
+            observed={observed}
+          />
           {error && (
             <Alert severity="error" style={{ marginTop: 16 }}>
               {error}

@@ -3,6 +3,7 @@ import userEvent from '@testing-library/user-event';
 import {
   ENTITY_REF,
   makeRollout,
+  makeStrategies,
   mockCanaryApi,
   renderWithApis,
   responseError,
@@ -19,11 +20,17 @@ async function openDialog() {
   const launch = screen.getByRole('button', { name: 'Launch rollout' });
   await waitFor(() => expect(launch).toBeEnabled());
   await userEvent.click(launch);
-  return screen.getByRole('dialog');
+  const dialog = screen.getByRole('dialog');
+  // The configured strategies have loaded.
+  await within(dialog).findByRole('button', { name: /^Strategy/ });
+  return dialog;
 }
 
+// Typing into the dialog's many fields takes a few seconds on a busy machine.
+jest.setTimeout(20_000);
+
 describe('LaunchRolloutButton', () => {
-  it('launches with the default strategy', async () => {
+  it("launches with the entity's preset, preselected", async () => {
     const canaryApi = mockCanaryApi();
     const launched = makeRollout({ id: 'r-2', phase: 'Pending' });
     canaryApi.launchRollout.mockResolvedValue(launched);
@@ -31,7 +38,8 @@ describe('LaunchRolloutButton', () => {
     await renderWithApis(
       <LaunchRolloutButton
         entityRef={ENTITY_REF}
-        latest={finished}
+        entityPreset="demo"
+        history={[finished]}
         onLaunched={onLaunched}
       />,
       { canaryApi },
@@ -44,6 +52,12 @@ describe('LaunchRolloutButton', () => {
       'placeholder',
       '1.1.0',
     );
+    expect(
+      within(dialog).getByRole('button', { name: /^Strategy/ }),
+    ).toHaveTextContent('demo (preset of this entity)');
+    expect(dialog).toHaveTextContent(
+      '5 % → 25 % → 50 %, a look every 10s, error-rate margin +2.00 pts',
+    );
     await userEvent.type(
       within(dialog).getByLabelText(/Canary version/),
       '1.2.0',
@@ -54,13 +68,84 @@ describe('LaunchRolloutButton', () => {
     expect(canaryApi.launchRollout).toHaveBeenCalledWith({
       entityRef: ENTITY_REF,
       canaryVersion: '1.2.0',
+      preset: 'demo',
       reason: 'New search',
     });
     await waitFor(() => expect(onLaunched).toHaveBeenCalledWith(launched));
     expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
   });
 
-  it('launches with custom stages', async () => {
+  it("leaves the strategy to the server's defaults for an entity without a preset", async () => {
+    const canaryApi = mockCanaryApi();
+    canaryApi.launchRollout.mockResolvedValue(makeRollout({ id: 'r-2' }));
+    await renderWithApis(
+      <LaunchRolloutButton entityRef={ENTITY_REF} onLaunched={jest.fn()} />,
+      { canaryApi },
+    );
+
+    const dialog = await openDialog();
+    expect(
+      within(dialog).getByRole('button', { name: /^Strategy/ }),
+    ).toHaveTextContent('The server’s defaults');
+    await userEvent.type(
+      within(dialog).getByLabelText(/Canary version/),
+      '1.2.0',
+    );
+    await userEvent.click(
+      within(dialog).getByRole('button', { name: 'Launch' }),
+    );
+
+    expect(canaryApi.launchRollout).toHaveBeenCalledWith({
+      entityRef: ENTITY_REF,
+      canaryVersion: '1.2.0',
+    });
+  });
+
+  it("sends the defaults in full when they are picked over the entity's preset", async () => {
+    const canaryApi = mockCanaryApi();
+    canaryApi.launchRollout.mockResolvedValue(makeRollout({ id: 'r-2' }));
+    await renderWithApis(
+      <LaunchRolloutButton
+        entityRef={ENTITY_REF}
+        entityPreset="demo"
+        onLaunched={jest.fn()}
+      />,
+      { canaryApi },
+    );
+
+    const dialog = await openDialog();
+    await userEvent.click(
+      within(dialog).getByRole('button', { name: /^Strategy/ }),
+    );
+    await userEvent.click(
+      screen.getByRole('option', { name: 'The server’s defaults' }),
+    );
+    await userEvent.type(
+      within(dialog).getByLabelText(/Canary version/),
+      '1.2.0',
+    );
+    await userEvent.click(
+      within(dialog).getByRole('button', { name: 'Launch' }),
+    );
+
+    const request = canaryApi.launchRollout.mock.calls[0][0];
+    expect(request.preset).toBeUndefined();
+    expect(request.strategy).toMatchObject({
+      stages: [
+        { weight: 5, minDuration: '30m', maxDuration: '1h' },
+        { weight: 25, minDuration: '1h', maxDuration: '2h' },
+        { weight: 50, minDuration: '2h', maxDuration: '4h' },
+      ],
+      analysis: {
+        interval: '1m',
+        minRequestsPerStage: 500,
+        metrics: makeStrategies().defaults.analysis.metrics,
+      },
+      progressDeadline: '10m',
+    });
+  });
+
+  it("launches with custom stages, starting from the chosen strategy's", async () => {
     const canaryApi = mockCanaryApi();
     canaryApi.launchRollout.mockResolvedValue(makeRollout({ id: 'r-2' }));
     await renderWithApis(
@@ -74,15 +159,11 @@ describe('LaunchRolloutButton', () => {
       '1.2.0',
     );
     await userEvent.click(within(dialog).getByLabelText('Custom stages'));
-    // Starts from the documented defaults: 5 % 30m, 25 % 1h, 50 % 2h.
+    // Starts from the defaults: 5 % 30m, 25 % 1h, 50 % 2h.
     await userEvent.click(within(dialog).getByLabelText('Remove stage 3'));
     const weight = within(dialog).getByLabelText('Stage 2 weight (%)');
     await userEvent.clear(weight);
     await userEvent.type(weight, '50');
-    await userEvent.type(
-      within(dialog).getByLabelText('Stage 2 maximum duration'),
-      '2h',
-    );
     const gates = within(dialog).getAllByLabelText('Approval gate');
     await userEvent.click(gates[1]);
     await userEvent.click(
@@ -94,7 +175,12 @@ describe('LaunchRolloutButton', () => {
       canaryVersion: '1.2.0',
       strategy: {
         stages: [
-          { weight: 5, minDuration: '30m', requireApproval: false },
+          {
+            weight: 5,
+            minDuration: '30m',
+            maxDuration: '1h',
+            requireApproval: false,
+          },
           {
             weight: 50,
             minDuration: '1h',
@@ -128,10 +214,47 @@ describe('LaunchRolloutButton', () => {
 
     expect(dialog).toHaveTextContent('A whole number from 1 to 100');
     expect(dialog).toHaveTextContent('A whole number and s, m or h');
+    expect(dialog).toHaveTextContent('Fix the stages to see estimates.');
     expect(
       within(dialog).getByRole('button', { name: 'Launch' }),
     ).toBeDisabled();
     expect(canaryApi.launchRollout).not.toHaveBeenCalled();
+  });
+
+  it("estimates each stage's time to a decision from the observed traffic", async () => {
+    await renderWithApis(
+      <LaunchRolloutButton
+        entityRef={ENTITY_REF}
+        history={[finished]}
+        onLaunched={jest.fn()}
+      />,
+      { canaryApi: mockCanaryApi() },
+    );
+
+    const dialog = await openDialog();
+    // 12,000 requests in the 570 s of its last stage; 9 errors in 9,000 baseline requests.
+    const traffic = within(dialog).getByLabelText('Traffic (requests/s)');
+    expect(traffic).toHaveValue('21.1');
+    expect(
+      within(dialog).getByLabelText('Baseline error rate (%)'),
+    ).toHaveValue('0.1');
+    const estimates = within(dialog).getByRole('list', {
+      name: 'Estimates per stage',
+    });
+    const [first] = within(estimates).getAllByRole('listitem');
+    expect(first).toHaveTextContent(
+      /^5 % for 30m–1h: ~30 min to promote a healthy canary, ~\d+ min to catch a 2x-margin regression \(\+1\.00 pts\)$/,
+    );
+
+    await userEvent.clear(traffic);
+    await userEvent.type(traffic, '1');
+
+    const replanned = within(dialog).getByRole('list', {
+      name: 'Estimates per stage',
+    });
+    expect(within(replanned).getAllByRole('listitem')[0]).toHaveTextContent(
+      "5 % for 30m–1h: needs more than the stage's maximum (1h) at this traffic (~3.5 h to promote a healthy canary), so it would roll back",
+    );
   });
 
   it("shows the server's 400 message and keeps the dialog open", async () => {
@@ -166,11 +289,45 @@ describe('LaunchRolloutButton', () => {
     ).toBeEnabled();
   });
 
+  it('launches with the server’s choice when the strategies cannot be loaded', async () => {
+    const canaryApi = mockCanaryApi();
+    canaryApi.getStrategies.mockRejectedValue(new Error('offline'));
+    canaryApi.launchRollout.mockResolvedValue(makeRollout({ id: 'r-2' }));
+    await renderWithApis(
+      <LaunchRolloutButton
+        entityRef={ENTITY_REF}
+        entityPreset="demo"
+        onLaunched={jest.fn()}
+      />,
+      { canaryApi },
+    );
+
+    await userEvent.click(
+      await screen.findByRole('button', { name: 'Launch rollout' }),
+    );
+    const dialog = screen.getByRole('dialog');
+    expect(
+      await within(dialog).findByText(/could not be loaded \(offline\)/),
+    ).toBeInTheDocument();
+    await userEvent.type(
+      within(dialog).getByLabelText(/Canary version/),
+      '1.2.0',
+    );
+    await userEvent.click(
+      within(dialog).getByRole('button', { name: 'Launch' }),
+    );
+
+    expect(canaryApi.launchRollout).toHaveBeenCalledWith({
+      entityRef: ENTITY_REF,
+      canaryVersion: '1.2.0',
+    });
+  });
+
   it('is disabled, with the reason, while a rollout is active', async () => {
     await renderWithApis(
       <LaunchRolloutButton
         entityRef={ENTITY_REF}
-        latest={makeRollout()}
+        history={[makeRollout()]}
         onLaunched={jest.fn()}
       />,
       { canaryApi: mockCanaryApi() },

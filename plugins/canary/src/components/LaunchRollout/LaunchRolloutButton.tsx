@@ -9,7 +9,6 @@ import {
 } from '@canary-release/backstage-plugin-canary-common';
 import { phaseLabel } from '../PhaseStatus';
 import { LaunchDialog } from './LaunchDialog';
-import { DOCUMENTED_DEFAULT_STAGES, toStageDrafts } from './stages';
 
 /**
  * Opens the launch dialog. Disabled, with the reason, for users who may not launch rollouts of
@@ -17,14 +16,18 @@ import { DOCUMENTED_DEFAULT_STAGES, toStageDrafts } from './stages';
  */
 export const LaunchRolloutButton = ({
   entityRef,
-  latest,
+  entityPreset,
+  history = [],
   onLaunched,
 }: {
   entityRef: string;
-  /** The entity's newest rollout, if any. */
-  latest?: Rollout;
+  /** The preset the entity's `canary.backstage.io/preset` annotation names. */
+  entityPreset?: string;
+  /** The entity's rollouts, newest first. */
+  history?: Rollout[];
   onLaunched: (rollout: Rollout) => void;
 }) => {
+  const latest = history[0];
   const [open, setOpen] = useState(false);
   const permission = usePermission({
     permission: canaryRolloutLaunchPermission,
@@ -59,11 +62,8 @@ export const LaunchRolloutButton = ({
       {open && (
         <LaunchDialog
           entityRef={entityRef}
-          initialStages={
-            latest
-              ? toStageDrafts(latest.strategy.stages)
-              : DOCUMENTED_DEFAULT_STAGES
-          }
+          entityPreset={entityPreset}
+          history={history}
           stableVersionHint={
             latest?.phase === 'Succeeded'
               ? latest.canaryVersion

@@ -1,5 +1,13 @@
-import type { Stage } from '@canary-release/backstage-plugin-canary-common';
-import type { DurationString, LaunchStage } from '../../api';
+import type {
+  Stage,
+  Strategy,
+} from '@canary-release/backstage-plugin-canary-common';
+import type {
+  DurationString,
+  LaunchRolloutRequest,
+  LaunchStage,
+  LaunchStrategy,
+} from '../../api';
 import { parseDurationString, toDurationString } from '../../utils/format';
 
 /** A stage as typed in the launch dialog. */
@@ -79,4 +87,74 @@ export function validateStages(drafts: StageDraft[]): {
     requireApproval: draft.requireApproval,
   }));
   return { errors, stages };
+}
+
+/** Stages as the server resolves them: a stage without a maximum gets twice its minimum. */
+export function toStages(stages: LaunchStage[]): Stage[] {
+  return stages.map(stage => {
+    const minDurationMs = parseDurationString(stage.minDuration)!;
+    return {
+      weight: stage.weight,
+      minDurationMs,
+      maxDurationMs: stage.maxDuration
+        ? parseDurationString(stage.maxDuration)!
+        : 2 * minDurationMs,
+      requireApproval: stage.requireApproval ?? false,
+    };
+  });
+}
+
+/** A whole strategy in the form of a launch request, to ask for exactly that strategy. */
+export function toLaunchStrategy(strategy: Strategy): LaunchStrategy {
+  const { intervalMs, ...analysis } = strategy.analysis;
+  return {
+    stages: strategy.stages.map(stage => ({
+      weight: stage.weight,
+      minDuration: toDurationString(stage.minDurationMs),
+      maxDuration: toDurationString(stage.maxDurationMs),
+      requireApproval: stage.requireApproval,
+    })),
+    analysis: { ...analysis, interval: toDurationString(intervalMs) },
+    dedicatedBaseline: strategy.dedicatedBaseline,
+    progressDeadline: toDurationString(strategy.progressDeadlineMs),
+  };
+}
+
+/** What the launch dialog collected. */
+export interface LaunchInput {
+  entityRef: string;
+  canaryVersion: string;
+  stableVersion: string;
+  reason: string;
+  /** The chosen preset; undefined for the server's defaults. */
+  preset?: string;
+  /** The preset the entity's annotation names: the server's choice when none is sent. */
+  entityPreset?: string;
+  /** The server's defaults, when known. */
+  defaults?: Strategy;
+  /** Custom stages replacing the chosen strategy's. */
+  stages?: LaunchStage[];
+}
+
+/**
+ * The launch request for the dialog's input. The server starts from the request's preset, else
+ * from the entity's, else from its defaults; so choosing the defaults for an entity that names a
+ * preset sends the defaults in full.
+ */
+export function toLaunchRequest(input: LaunchInput): LaunchRolloutRequest {
+  let strategy: LaunchStrategy | undefined =
+    input.preset === undefined && input.entityPreset && input.defaults
+      ? toLaunchStrategy(input.defaults)
+      : undefined;
+  if (input.stages) strategy = { ...strategy, stages: input.stages };
+  return {
+    entityRef: input.entityRef,
+    canaryVersion: input.canaryVersion.trim(),
+    ...(input.stableVersion.trim() && {
+      stableVersion: input.stableVersion.trim(),
+    }),
+    ...(input.preset !== undefined && { preset: input.preset }),
+    ...(strategy && { strategy }),
+    ...(input.reason.trim() && { reason: input.reason.trim() }),
+  };
 }

@@ -1,27 +1,95 @@
 import { screen, within } from '@testing-library/react';
 import { renderInTestApp } from '@backstage/test-utils';
-import { makeAnalysis } from '../../__testUtils__/fixtures';
+import { makeAnalysis, makeRollout } from '../../__testUtils__/fixtures';
 import { MetricComparison } from './MetricComparison';
 
-describe('MetricComparison', () => {
-  it('draws both arms of each metric and shows their latest values', async () => {
-    await renderInTestApp(<MetricComparison analysis={makeAnalysis()} />);
+const { strategy } = makeRollout();
 
-    const row = screen.getByText('error-rate').closest('tr')!;
+function rowOf(label: string): HTMLElement {
+  return screen.getByText(label).closest('tr')!;
+}
+
+describe('MetricComparison', () => {
+  it('draws both arms of each metric with its latest values and sample sizes', async () => {
+    await renderInTestApp(
+      <MetricComparison analysis={makeAnalysis()} strategy={strategy} />,
+    );
+
+    const labels = screen
+      .getAllByRole('row')
+      .slice(1)
+      .map(row => row.querySelector('td')!.textContent);
+    expect(labels).toEqual(['Error rate', 'Latency p95', 'Requests per look']);
+
+    const row = rowOf('Error rate');
     const chart = within(row).getByRole('img', {
-      name: 'error-rate: baseline and canary over time',
+      name: 'Error rate: baseline and canary over time',
     });
     expect(chart.querySelectorAll('[data-arm="baseline"]')).toHaveLength(1);
     // The canary's missing value splits its line in two.
     expect(chart.querySelectorAll('[data-arm="canary"]')).toHaveLength(2);
     expect(within(row).getByText('0.10 %')).toBeInTheDocument();
     expect(within(row).getByText('0.13 %')).toBeInTheDocument();
+    expect(within(row).getByText('n = 7,480')).toBeInTheDocument();
+    expect(within(row).getByText('n = 2,520')).toBeInTheDocument();
+  });
+
+  it('shows latencies, measured in seconds, in milliseconds', async () => {
+    await renderInTestApp(
+      <MetricComparison analysis={makeAnalysis()} strategy={strategy} />,
+    );
+
+    const row = rowOf('Latency p95');
+    expect(within(row).getByText('118 ms')).toBeInTheDocument();
+    expect(within(row).getByText('353 ms')).toBeInTheDocument();
+    // The scale's top, labelled in the metric's unit.
+    expect(within(row).getByText('500 ms')).toBeInTheDocument();
+    expect(
+      within(rowOf('Requests per look')).getByText('2,520'),
+    ).toBeInTheDocument();
+  });
+
+  it("draws the strategy's limits and margins that apply, and lists those off the chart", async () => {
+    await renderInTestApp(
+      <MetricComparison analysis={makeAnalysis()} strategy={strategy} />,
+    );
+
+    const errorRate = rowOf('Error rate');
+    const errorChart = within(errorRate).getByRole('img');
+    expect(
+      errorChart.querySelectorAll('[data-reference="margin.error-rate"]'),
+    ).toHaveLength(1);
+    expect(errorRate).toHaveTextContent(
+      'non-inferiority margin: baseline +0.50 pts',
+    );
+    expect(errorRate).toHaveTextContent(
+      'success limit: 1.00 % (off the chart)',
+    );
+    expect(errorRate).toHaveTextContent(
+      'rollback limit: 5.00 % (off the chart)',
+    );
+
+    const latency = rowOf('Latency p95');
+    const latencyChart = within(latency).getByRole('img');
+    expect(
+      latencyChart.querySelector('[data-reference="margin.latency"]'),
+    ).not.toBeNull();
+    expect(
+      latencyChart.querySelector('[data-reference="rollback.maxP95Ratio"]'),
+    ).not.toBeNull();
+    expect(latency).toHaveTextContent(
+      'non-inferiority margin: baseline +10.0 %',
+    );
+    expect(latency).toHaveTextContent('rollback limit: 3x baseline');
+    expect(latency).toHaveTextContent('success limit: 500 ms');
+    expect(latency).toHaveTextContent('rollback limit: 2 s (off the chart)');
   });
 
   it('says when nothing has been measured', async () => {
     await renderInTestApp(
       <MetricComparison
         analysis={{ rolloutId: 'r-1', series: [], verdicts: [] }}
+        strategy={strategy}
       />,
     );
 

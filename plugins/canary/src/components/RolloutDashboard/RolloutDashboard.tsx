@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
 import Grid from '@material-ui/core/Grid';
@@ -25,9 +25,17 @@ const HISTORY_LIMIT = 20;
  * The rollouts of one entity: the newest (or the one picked from the history) in detail, the
  * launch button and the history. Polls for live updates.
  */
-export const RolloutDashboard = ({ entityRef }: { entityRef: string }) => {
+export const RolloutDashboard = ({
+  entityRef,
+  entityPreset,
+}: {
+  entityRef: string;
+  /** The strategy preset the entity's annotation names, preselected in the launch dialog. */
+  entityPreset?: string;
+}) => {
   const canaryApi = useApi(canaryApiRef);
   const [selectedId, setSelectedId] = useState<string>();
+  const top = useRef<HTMLDivElement>(null);
   const rollouts = usePolling(`rollouts:${entityRef}`, () =>
     canaryApi.listRollouts({ entityRef, limit: HISTORY_LIMIT }),
   );
@@ -49,7 +57,8 @@ export const RolloutDashboard = ({ entityRef }: { entityRef: string }) => {
   const launchButton = (
     <LaunchRolloutButton
       entityRef={entityRef}
-      latest={latest}
+      entityPreset={entityPreset}
+      history={items}
       onLaunched={showLatest}
     />
   );
@@ -67,7 +76,7 @@ export const RolloutDashboard = ({ entityRef }: { entityRef: string }) => {
 
   return (
     <Grid container spacing={3}>
-      <Grid item xs={12}>
+      <Grid item xs={12} ref={top}>
         <Box display="flex" alignItems="center" style={{ gap: 16 }}>
           <Box flexGrow={1}>
             {rollout !== latest && (
@@ -95,7 +104,14 @@ export const RolloutDashboard = ({ entityRef }: { entityRef: string }) => {
         <RolloutHistory
           rollouts={items}
           selectedId={rollout.id}
-          onSelect={setSelectedId}
+          onSelect={id => {
+            setSelectedId(id);
+            // The history is at the bottom: bring the picked rollout's details into view.
+            top.current?.scrollIntoView?.({
+              behavior: 'smooth',
+              block: 'start',
+            });
+          }}
         />
       </Grid>
     </Grid>

@@ -37,7 +37,9 @@ export const RolloutDetails = ({
 
   let metrics;
   if (analysis.value) {
-    metrics = <MetricComparison analysis={analysis.value} />;
+    metrics = (
+      <MetricComparison analysis={analysis.value} strategy={rollout.strategy} />
+    );
   } else if (analysis.error) {
     metrics = <ResponseErrorPanel error={analysis.error} />;
   } else {
@@ -66,6 +68,7 @@ export const RolloutDetails = ({
         <VerdictsTable
           verdicts={rollout.analysis.latestVerdicts}
           lastLookAt={rollout.analysis.lastLookAt}
+          metrics={rollout.strategy.analysis.metrics}
         />
       </Grid>
       <Grid item xs={12}>

@@ -9,7 +9,11 @@ import {
 import { PhaseStatus } from '../PhaseStatus';
 
 const columns: TableColumn<Rollout>[] = [
-  { title: 'Launched', render: row => formatDateTime(row.createdAt) },
+  {
+    title: 'Launched',
+    cellStyle: { whiteSpace: 'nowrap' },
+    render: row => formatDateTime(row.createdAt),
+  },
   { title: 'Canary', field: 'canaryVersion' },
   { title: 'Stable', field: 'stableVersion' },
   { title: 'Outcome', render: row => <PhaseStatus phase={row.phase} /> },
@@ -21,7 +25,11 @@ const columns: TableColumn<Rollout>[] = [
         ? formatDuration(Date.parse(row.finishedAt) - Date.parse(row.createdAt))
         : 'running',
   },
-  { title: 'Last message', field: 'message', width: '35%' },
+  {
+    title: 'Last message',
+    field: 'message',
+    cellStyle: { minWidth: 280 },
+  },
 ];
 
 /** The entity's rollouts, newest first; a click on one shows it in the tab. */

@@ -41,7 +41,12 @@ function lastVerdictsByStage(analysis?: RolloutAnalysis) {
 }
 
 const StageCaption = ({ stage }: { stage: Stage }) => (
-  <Typography variant="caption" component="div" color="textSecondary">
+  <Typography
+    variant="caption"
+    component="div"
+    color="textSecondary"
+    align="center"
+  >
     min {formatDuration(stage.minDurationMs)}
     {stage.requireApproval && (
       <Box display="flex" alignItems="center" justifyContent="center">
@@ -108,12 +113,15 @@ export const StageStepper = ({
         alternativeLabel
         activeStep={Math.max(rollout.stageIndex, 0)}
         style={{ padding: 0 }}
+        role="list"
+        aria-label="Stages"
       >
         {rollout.strategy.stages.map((stage, index) => {
           const look = verdicts.get(index);
           return (
             <Step
               key={index}
+              role="listitem"
               completed={states[index] === 'done'}
               active={states[index] === 'current'}
             >
@@ -123,9 +131,9 @@ export const StageStepper = ({
               >
                 {stage.weight} % canary
                 {look && states[index] !== 'upcoming' && (
-                  <div>
+                  <Box display="flex" justifyContent="center">
                     <VerdictStatus verdict={summarizeVerdicts(look.verdicts)} />
-                  </div>
+                  </Box>
                 )}
               </StepLabel>
             </Step>

@@ -1,83 +1,155 @@
+import type { ReactNode } from 'react';
+import Tooltip from '@material-ui/core/Tooltip';
 import Typography from '@material-ui/core/Typography';
 import { Table, type TableColumn } from '@backstage/core-components';
-import type { MetricVerdict } from '@canary-release/backstage-plugin-canary-common';
+import type {
+  MetricDefinition,
+  MetricVerdict,
+} from '@canary-release/backstage-plugin-canary-common';
+import { formatDateTime } from '../../utils/format';
 import {
-  formatDateTime,
-  formatMetricValue,
   formatPValue,
-} from '../../utils/format';
+  formatVerdictInterval,
+  formatVerdictMeasure,
+  formatVerdictValue,
+  thresholdName,
+  verdictScale,
+} from '../../utils/units';
 import { ForestPlot } from '../ForestPlot';
 import { VerdictStatus } from '../VerdictStatus';
 
-type Row = MetricVerdict & { id: string };
+type Row = MetricVerdict & {
+  id: string;
+  definition?: MetricDefinition;
+};
+
+const Caption = ({ children }: { children: ReactNode }) => (
+  <Typography variant="caption" color="textSecondary" component="div">
+    {children}
+  </Typography>
+);
+
+function confidence(level: number | undefined): string {
+  return level === undefined
+    ? ''
+    : `${Number((level * 100).toPrecision(3))} % `;
+}
+
+function count(n: number): string {
+  return Math.round(n).toLocaleString('en');
+}
 
 const columns: TableColumn<Row>[] = [
   {
     title: 'Metric',
+    cellStyle: { minWidth: 140 },
     render: row => (
       <>
         <Typography variant="body2">{row.metric}</Typography>
-        <Typography variant="caption" color="textSecondary">
+        <Caption>
           {row.rule}
-        </Typography>
+          {row.critical && ' · critical'}
+        </Caption>
       </>
     ),
   },
-  { title: 'Verdict', render: row => <VerdictStatus verdict={row.verdict} /> },
   {
-    title: 'Estimate',
-    render: row =>
-      row.estimate === undefined ? (
-        '–'
-      ) : (
-        <>
-          <Typography variant="body2">
-            {formatMetricValue(row.metric, row.estimate)}
-            {row.interval &&
-              ` [${formatMetricValue(
-                row.metric,
-                row.interval[0],
-              )}, ${formatMetricValue(row.metric, row.interval[1])}]`}
-          </Typography>
-          <ForestPlot
-            estimate={row.estimate}
-            interval={row.interval}
-            threshold={row.threshold}
-            failed={row.verdict === 'fail'}
-          />
-        </>
-      ),
+    title: 'Verdict and why',
+    cellStyle: { minWidth: 260, maxWidth: 440 },
+    render: row => (
+      <>
+        <VerdictStatus verdict={row.verdict} />
+        <Typography variant="body2">{row.explanation}</Typography>
+      </>
+    ),
+  },
+  {
+    title: 'Estimate against its margin or limit',
+    cellStyle: { minWidth: 200 },
+    render: row => (
+      <>
+        <Typography variant="body2">
+          {formatVerdictMeasure(row, row.estimate)}
+          {row.estimate !== undefined &&
+            verdictScale(row) === 'relative' &&
+            ' vs baseline'}
+        </Typography>
+        {row.interval && (
+          <Caption>
+            {confidence(row.confidenceLevel)}
+            {formatVerdictInterval(row)}
+          </Caption>
+        )}
+        {row.threshold !== undefined && (
+          <Caption>
+            {thresholdName(row)} {formatVerdictMeasure(row, row.threshold)}
+            {row.rollbackThreshold !== undefined &&
+              row.rollbackThreshold > 0 &&
+              `, rolls back beyond ${formatVerdictMeasure(
+                row,
+                row.rollbackThreshold,
+              )}`}
+          </Caption>
+        )}
+        <ForestPlot verdict={row} direction={row.definition?.direction} />
+      </>
+    ),
   },
   {
     title: 'Baseline → canary',
-    render: row =>
-      `${formatMetricValue(row.metric, row.baseline)} → ${formatMetricValue(
-        row.metric,
-        row.canary,
-      )}`,
+    cellStyle: { whiteSpace: 'nowrap' },
+    render: row => (
+      <>
+        <Typography variant="body2">
+          {row.baseline === undefined && row.canary === undefined
+            ? '–'
+            : `${formatVerdictValue(row, row.baseline)} → ${formatVerdictValue(
+                row,
+                row.canary,
+              )}`}
+        </Typography>
+        {row.sampleSize && (
+          <Caption>
+            n = {count(row.sampleSize.baseline)} /{' '}
+            {count(row.sampleSize.canary)}
+          </Caption>
+        )}
+      </>
+    ),
   },
   {
-    title: 'Threshold',
-    render: row => formatMetricValue(row.metric, row.threshold),
+    title: 'p-value',
+    render: row => (
+      <>
+        {formatPValue(row.pValue)}
+        {row.classical && (
+          <Tooltip title={row.classical.method}>
+            <div>
+              <Caption>
+                fixed-horizon {formatPValue(row.classical.pValue)}
+              </Caption>
+            </div>
+          </Tooltip>
+        )}
+      </>
+    ),
   },
-  { title: 'p-value', render: row => formatPValue(row.pValue) },
-  {
-    title: 'Samples (baseline / canary)',
-    render: row =>
-      row.sampleSize
-        ? `${row.sampleSize.baseline.toLocaleString()} / ${row.sampleSize.canary.toLocaleString()}`
-        : '–',
-  },
-  { title: 'Why', field: 'explanation', width: '30%' },
 ];
 
-/** The latest verdict of every metric, with the numbers behind it and the judge's sentence. */
+/**
+ * The latest verdict of every metric, with the numbers behind it and the judge's sentence. Each
+ * estimate is drawn against its margins on its own scale (relative change, difference between
+ * the arms, or value against a limit); `metrics` (the strategy's definitions) say on which side
+ * of zero a higher-is-better metric's margin lies.
+ */
 export const VerdictsTable = ({
   verdicts,
   lastLookAt,
+  metrics = [],
 }: {
   verdicts: MetricVerdict[];
   lastLookAt?: string;
+  metrics?: MetricDefinition[];
 }) => (
   <Table<Row>
     title="Latest verdicts"
@@ -89,6 +161,7 @@ export const VerdictsTable = ({
     data={verdicts.map((verdict, i) => ({
       ...verdict,
       id: `${verdict.metric}-${verdict.rule}-${i}`,
+      definition: metrics.find(m => m.name === verdict.metric),
     }))}
     emptyContent={
       <Typography variant="body2" style={{ padding: 16 }}>
