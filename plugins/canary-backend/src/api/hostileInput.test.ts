@@ -29,7 +29,7 @@ const HOSTILE_STRINGS = [
   'component:default/SHOP;rm -rf /',
   'user:default/admin',
   'Deployment/kube-system/coredns',
-  'a'.repeat(254) + '.example',
+  `${'a'.repeat(254)}.example`,
   '${jndi:ldap://x}',
   '<script>alert(1)</script>',
   '__proto__',
@@ -59,12 +59,10 @@ function generator(seed: number) {
       [],
       {},
     ]);
-  const nested = (depth: number): unknown =>
-    depth === 0
-      ? atom()
-      : random() < 0.5
-      ? { a: nested(depth - 1) }
-      : [nested(depth - 1)];
+  const nested = (depth: number): unknown => {
+    if (depth === 0) return atom();
+    return random() < 0.5 ? { a: nested(depth - 1) } : [nested(depth - 1)];
+  };
   const value = (): unknown =>
     random() < 0.1 ? nested(Math.floor(random() * 40)) : atom();
   return { random, pick, value };
@@ -91,7 +89,11 @@ describe('hostile input', () => {
                   'canary.backstage.io/workload': 'memory',
                 },
               },
-              spec: { type: 'service', owner: 'team-a', lifecycle: 'production' },
+              spec: {
+                type: 'service',
+                owner: 'team-a',
+                lifecycle: 'production',
+              },
             },
           ],
         }),
@@ -137,51 +139,88 @@ describe('hostile input', () => {
           .send({
             ...validLaunch,
             strategy: {
-              stages: [
-                { weight: value(), minDuration: pick(HOSTILE_STRINGS) },
-              ],
+              stages: [{ weight: value(), minDuration: pick(HOSTILE_STRINGS) }],
             },
           }),
       () =>
         request(server)
           .post('/api/canary/rollouts')
           .set('Content-Type', 'application/json')
-          .send(pick(['{', '[1,', '{"a":', 'null', '"x"', '{"__proto__":{"x":1}}'])),
+          .send(
+            pick(['{', '[1,', '{"a":', 'null', '"x"', '{"__proto__":{"x":1}}']),
+          ),
       // Actions that are unknown, malformed, or aimed at ids that are not ids.
       () =>
         request(server)
           .post(`/api/canary/rollouts/${id}/actions`)
-          .send({ action: pick([...HOSTILE_STRINGS, 'approve', 'resume', 'retry']), reason: value() }),
+          .send({
+            action: pick([...HOSTILE_STRINGS, 'approve', 'resume', 'retry']),
+            reason: value(),
+          }),
       () =>
         request(server)
-          .post(`/api/canary/rollouts/${encodeURIComponent(pick(HOSTILE_STRINGS))}/actions`)
+          .post(
+            `/api/canary/rollouts/${encodeURIComponent(
+              pick(HOSTILE_STRINGS),
+            )}/actions`,
+          )
           .send({ action: 'abort' }),
-      () => request(server).post(`/api/canary/rollouts/${id}/actions`).send({ action: 'pause', extra: value() }),
+      () =>
+        request(server)
+          .post(`/api/canary/rollouts/${id}/actions`)
+          .send({ action: 'pause', extra: value() }),
       // Queries with hostile values.
       () =>
         request(server)
           .get('/api/canary/rollouts')
-          .query({ [pick(['entityRef', 'phase', 'limit', 'cursor', 'x'])]: String(value()) }),
+          .query({
+            [pick(['entityRef', 'phase', 'limit', 'cursor', 'x'])]: String(
+              value(),
+            ),
+          }),
       () =>
         request(server)
           .get('/api/canary/audit')
           .query({
-            [pick(['entityRef', 'rolloutId', 'from', 'to', 'format', 'limit', 'cursor'])]:
-              pick(HOSTILE_STRINGS) || 'x',
+            [pick([
+              'entityRef',
+              'rolloutId',
+              'from',
+              'to',
+              'format',
+              'limit',
+              'cursor',
+            ])]: pick(HOSTILE_STRINGS) || 'x',
           }),
-      () => request(server).get(`/api/canary/rollouts/${encodeURIComponent(pick(HOSTILE_STRINGS) || 'x')}`),
-      () => request(server).get(`/api/canary/rollouts/${encodeURIComponent(pick(HOSTILE_STRINGS) || 'x')}/analysis`),
-      () => request(server).get('/api/canary/audit/verify').query({ rolloutId: pick(HOSTILE_STRINGS) || 'x' }),
-      () => request(server).post('/api/canary/analyze').send({ metrics: value() }),
+      () =>
+        request(server).get(
+          `/api/canary/rollouts/${encodeURIComponent(
+            pick(HOSTILE_STRINGS) || 'x',
+          )}`,
+        ),
+      () =>
+        request(server).get(
+          `/api/canary/rollouts/${encodeURIComponent(
+            pick(HOSTILE_STRINGS) || 'x',
+          )}/analysis`,
+        ),
+      () =>
+        request(server)
+          .get('/api/canary/audit/verify')
+          .query({ rolloutId: pick(HOSTILE_STRINGS) || 'x' }),
+      () =>
+        request(server).post('/api/canary/analyze').send({ metrics: value() }),
     ];
 
     const count = Number(process.env.HOSTILE_REQUESTS ?? 10_000);
     const statuses = new Map<number, number>();
     for (let i = 0; i < count; i++) {
       const which = Math.floor(random() * requests.length);
-      const res = await requests[which]().timeout(5000).catch((e: any) => {
-        throw new Error(`Request ${i} (kind ${which}) failed: ${e.message}`);
-      });
+      const res = await requests[which]()
+        .timeout(5000)
+        .catch((e: any) => {
+          throw new Error(`Request ${i} (kind ${which}) failed: ${e.message}`);
+        });
 
       statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
       const { method, path } = (
@@ -192,16 +231,16 @@ describe('hostile input', () => {
       const harmlessRead = method === 'GET' && res.status === 200;
       if (!refused && !harmlessRead) {
         throw new Error(
-          `Request ${i} answered ${res.status}: ${method} ${
-            path
-          } ${JSON.stringify(res.body).slice(0, 300)}`,
+          `Request ${i} answered ${
+            res.status
+          }: ${method} ${path} ${JSON.stringify(res.body).slice(0, 300)}`,
         );
       }
       if (refused && typeof res.body.error?.message !== 'string') {
         throw new Error(
-          `Request ${i} answered ${res.status} without a message: ${
-            method
-          } ${path} ${res.text.slice(0, 200)}`,
+          `Request ${i} answered ${
+            res.status
+          } without a message: ${method} ${path} ${res.text.slice(0, 200)}`,
         );
       }
     }

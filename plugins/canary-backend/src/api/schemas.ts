@@ -17,7 +17,8 @@ const entityRef = z
   .max(255)
   .refine(
     ref =>
-      ENTITY_REF.test(ref) && ref.split(/[:/]/).every(part => part.length <= 63),
+      ENTITY_REF.test(ref) &&
+      ref.split(/[:/]/).every(part => part.length <= 63),
     'must be a full entity ref, e.g. component:default/demo-shop',
   );
 
