@@ -251,6 +251,39 @@ describe('decide: engine ticks', () => {
     ]);
   });
 
+  it('sizes the canary for a new stage first, and shifts traffic on a later tick', () => {
+    const oldWorld = worldOf(inStage(0));
+    const promoted = decide(
+      inStage(0),
+      {
+        actual: oldWorld,
+        command: { action: 'promote', actor: 'user:default/a' },
+      },
+      at(1),
+    );
+    expect(promoted.actions).toEqual([
+      { type: 'deployCanary', version: '1.1.0', weight: 25 },
+    ]);
+    expect(promoted.rollout.canarySizedFor).toBe(25);
+    // The resized canary is not ready yet: nothing moves.
+    const resizing = {
+      ...oldWorld,
+      workload: {
+        ...oldWorld.workload,
+        canary: { version: '1.1.0', ready: false },
+      },
+    };
+    expect(
+      decide(promoted.rollout, { actual: resizing }, at(2)).actions,
+    ).toEqual([]);
+    expect(
+      decide(promoted.rollout, { actual: oldWorld }, at(3)).actions,
+    ).toEqual([
+      { type: 'deployCanary', version: '1.1.0', weight: 25 },
+      { type: 'setWeights', weights: { stable: 75, canary: 25 } },
+    ]);
+  });
+
   it('starts the stage clock when the router confirms the weights', () => {
     const rollout = { ...inStage(0), stageStartedAt: undefined };
     const decision = decide(rollout, { actual: worldOf(rollout) }, at(5000));

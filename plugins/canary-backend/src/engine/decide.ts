@@ -98,6 +98,12 @@ class Step {
 
   finish(observations: Observations): Decision {
     const plan = reconcile(this.rollout, observations.actual);
+    if (
+      plan.canarySizedFor !== undefined &&
+      plan.canarySizedFor !== this.rollout.canarySizedFor
+    ) {
+      this.update({ canarySizedFor: plan.canarySizedFor });
+    }
     const changed = this.touched || this.events.length > 0;
     const rollout = changed
       ? { ...this.rollout, updatedAt: this.nowIso }

@@ -25,6 +25,8 @@ export interface ReconcilePlan {
   converged: boolean;
   /** What the engine waits for, in words, when not converged. */
   waitingFor?: string;
+  /** The canary weight the actions size the canary for, to remember in the rollout. */
+  canarySizedFor?: number;
 }
 
 /** The steps to take now, in order, given what the world looks like. */
@@ -59,17 +61,29 @@ function reconcileStage(
       baselineVersion: rollout.stableVersion,
     }),
   };
-  if (!actual) return { actions: [deploy], converged: false };
+  // Every deploy sizes the canary for the stage's weight; the rollout remembers the weight it
+  // last sized for, so that traffic moves only on a later tick, once the resized canary is ready.
+  const sized = { canarySizedFor: weight };
+  if (!actual) return { actions: [deploy], converged: false, ...sized };
   const canary = actual.workload.canary;
   if (!canary || canary.version !== rollout.canaryVersion) {
     return {
       actions: [deploy],
       converged: false,
       waitingFor: `canary ${rollout.canaryVersion} to be deployed`,
+      ...sized,
     };
   }
   if (sameWeights(actual.weights, rollout.weights)) {
     return { actions: [], converged: true };
+  }
+  if (rollout.canarySizedFor !== weight) {
+    return {
+      actions: [deploy],
+      converged: false,
+      waitingFor: `the canary to be sized for ${weight} %`,
+      ...sized,
+    };
   }
   if (!canary.ready) {
     return {
@@ -78,7 +92,7 @@ function reconcileStage(
       waitingFor: `canary ${rollout.canaryVersion} to become ready`,
     };
   }
-  // Size the canary for its new share before sending it that share.
+  // Deploying again is a no-op for a canary already sized, and repairs one whose resize failed.
   return {
     actions: [deploy, { type: 'setWeights', weights: rollout.weights }],
     converged: false,

@@ -65,6 +65,7 @@ export function inStage(
   return {
     ...rollout,
     weights: stageWeights(rollout.strategy.stages[stageIndex].weight),
+    canarySizedFor: rollout.strategy.stages[stageIndex].weight,
     stageStartedAt: T0.toISOString(),
     analysis: {
       ...rollout.analysis,

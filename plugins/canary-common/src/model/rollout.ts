@@ -204,6 +204,8 @@ export interface Rollout {
   shiftStartedAt?: string;
   /** When the router confirmed the current stage's weights: the stage's clock. */
   stageStartedAt?: string;
+  /** The canary weight the engine last sized the canary for (it shifts traffic only after). */
+  canarySizedFor?: number;
   /** The traffic split the engine wants (the router is reconciled to it). */
   weights: Weights;
   /** Why the rollout is where it is, in one line. */
