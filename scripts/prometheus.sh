@@ -53,7 +53,8 @@ prometheus \
 PROM_PID=$!
 
 stop_prometheus() {
-  kill "$PROM_PID" 2>/dev/null && wait "$PROM_PID" 2>/dev/null
+  # `wait` returns the signal's status: never let that end the sourcing script under `set -e`.
+  kill "$PROM_PID" 2>/dev/null && wait "$PROM_PID" 2>/dev/null || true
   rm -rf "$PROM_DIR"
 }
 # Chain with a trap set before (scripts/postgres.sh sets one too), so both servers stop.
