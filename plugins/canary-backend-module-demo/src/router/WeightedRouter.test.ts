@@ -1,6 +1,6 @@
 import { InputError } from '@backstage/errors';
 import type { Arm } from '@canary-release/backstage-plugin-canary-common';
-import { createRandom } from '../random';
+import { createSeededRandom } from '@canary-release/backstage-plugin-canary-common';
 import { DemoDeployment } from '../workload/DemoDeployment';
 import { closedPort, getMany, testAgent } from '../__testUtils__/http';
 import { WeightedRouter } from './WeightedRouter';
@@ -25,7 +25,7 @@ describe('WeightedRouter', () => {
       readyAtStart: true,
       startupDelayMs: 0,
       behaviours: () => ({ errorRate, latencyMs: 0 }),
-      random: createRandom(11),
+      random: createSeededRandom(11),
     });
     closers.push(() => d.close(0));
     await d.start();
@@ -35,7 +35,7 @@ describe('WeightedRouter', () => {
   async function router(stable: DemoDeployment) {
     const r = new WeightedRouter({
       stable,
-      random: createRandom(42),
+      random: createSeededRandom(42),
       observe: (arm, error, latencySeconds) =>
         observed.push({ arm, error, latencySeconds }),
     });
@@ -98,7 +98,7 @@ describe('WeightedRouter', () => {
       readyAtStart: false,
       startupDelayMs: 60_000,
       behaviours: () => ({ errorRate: 0, latencyMs: 0 }),
-      random: createRandom(1),
+      random: createSeededRandom(1),
     });
     closers.push(() => starting.close(0));
     await starting.start();

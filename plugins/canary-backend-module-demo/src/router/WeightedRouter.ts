@@ -5,7 +5,7 @@ import type {
   Weights,
 } from '@canary-release/backstage-plugin-canary-common';
 import { LOOPBACK, listenOnLoopback } from '../loopback';
-import type { Random } from '../random';
+import type { RandomSource } from '@canary-release/backstage-plugin-canary-common';
 import { assertValidWeights } from './weights';
 
 /** A deployment the router forwards to. */
@@ -28,7 +28,7 @@ export type RequestObserver = (
 /** Options of a {@link WeightedRouter}. */
 export interface WeightedRouterOptions {
   stable: Upstream;
-  random: Random;
+  random: RandomSource;
   observe: RequestObserver;
   /** The loopback port to listen on; 0 (the default) takes a free one. */
   port?: number;

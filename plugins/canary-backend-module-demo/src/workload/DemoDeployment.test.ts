@@ -1,4 +1,4 @@
-import { createRandom } from '../random';
+import { createSeededRandom } from '@canary-release/backstage-plugin-canary-common';
 import { getMany, sleep, testAgent, waitFor } from '../__testUtils__/http';
 import { createBehaviourResolver } from './behaviours';
 import { DemoDeployment } from './DemoDeployment';
@@ -22,7 +22,7 @@ describe('DemoDeployment', () => {
       readyAtStart: options.readyAtStart ?? true,
       startupDelayMs: options.startupDelayMs ?? 0,
       behaviours: createBehaviourResolver(),
-      random: createRandom(version.length * 1000 + version.charCodeAt(2)),
+      random: createSeededRandom(version.length * 1000 + version.charCodeAt(2)),
     });
     deployments.push(deployment);
     await deployment.start();

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Random } from '../random';
+import type { RandomSource } from '@canary-release/backstage-plugin-canary-common';
 import { listenOnLoopback } from '../loopback';
 import { BehaviourResolver, sampleLatencyMs } from './behaviours';
 
@@ -17,7 +17,7 @@ export interface DemoDeploymentOptions {
   /** How each version answers. */
   behaviours: BehaviourResolver;
   /** Draws latencies and errors. */
-  random: Random;
+  random: RandomSource;
 }
 
 /** How often a closing deployment checks whether its requests are done, in milliseconds. */

@@ -1,4 +1,4 @@
-import { createRandom } from '../random';
+import { createSeededRandom } from '@canary-release/backstage-plugin-canary-common';
 import {
   getMany,
   sleep,
@@ -28,7 +28,7 @@ describe('DemoWorkload', () => {
       startupDelayMs: 100,
       requestsPerSecond: 0,
       behaviours: createBehaviourResolver(),
-      random: createRandom(3),
+      random: createSeededRandom(3),
       drainMs: 500,
       ...options,
     });

@@ -13,7 +13,7 @@ import {
   TimeBucketedCounter,
   TimeBucketedCounterOptions,
 } from '../metrics/TimeBucketedCounter';
-import type { Random } from '../random';
+import type { RandomSource } from '@canary-release/backstage-plugin-canary-common';
 import { WeightedRouter } from '../router/WeightedRouter';
 import type { BehaviourResolver } from './behaviours';
 import { DemoDeployment } from './DemoDeployment';
@@ -32,7 +32,7 @@ export interface DemoWorkloadOptions {
   requestsPerSecond: number;
   behaviours: BehaviourResolver;
   /** Default `Math.random`; tests pass a seeded one. */
-  random?: Random;
+  random?: RandomSource;
   /** The clock of the counters; default `Date.now`. */
   now?: () => number;
   /** Bucket width and retention of the counters. */
@@ -53,7 +53,7 @@ export class DemoWorkload {
   private readonly retiring = new Set<DemoDeployment>();
   private readonly router: WeightedRouter;
   private readonly counters: Record<Arm, TimeBucketedCounter>;
-  private readonly random: Random;
+  private readonly random: RandomSource;
   private readonly now: () => number;
   private loadGenerator: LoadGenerator | undefined;
   private closed: Promise<void> | undefined;

@@ -1,4 +1,4 @@
-import { createRandom } from '../random';
+import { createSeededRandom } from '@canary-release/backstage-plugin-canary-common';
 import {
   createBehaviourResolver,
   HEALTHY_BEHAVIOUR,
@@ -32,7 +32,7 @@ describe('createBehaviourResolver', () => {
 
 describe('sampleLatencyMs', () => {
   function mean(latencyMs: number): { mean: number; median: number } {
-    const random = createRandom(7);
+    const random = createSeededRandom(7);
     const draws = Array.from({ length: 4000 }, () =>
       sampleLatencyMs({ errorRate: 0, latencyMs }, random),
     ).sort((a, b) => a - b);

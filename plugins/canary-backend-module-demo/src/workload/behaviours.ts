@@ -1,4 +1,5 @@
-import { Random, sampleLognormal } from '../random';
+import type { RandomSource } from '@canary-release/backstage-plugin-canary-common';
+import { sampleLognormal } from '../random';
 
 /** How one version of the demo service answers requests. */
 export interface VersionBehaviour {
@@ -63,7 +64,7 @@ export function createBehaviourResolver(
  */
 export function sampleLatencyMs(
   behaviour: VersionBehaviour,
-  random: Random,
+  random: RandomSource,
 ): number {
   const base = sampleLognormal(
     random,
