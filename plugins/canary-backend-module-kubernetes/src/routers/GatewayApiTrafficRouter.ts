@@ -5,12 +5,13 @@ import { HTTP_ROUTES, KubeObject, ResourceType } from '../kube/resources';
 import { Arm, armOfService } from '../names';
 import { RouteTrafficRouter, WeightPlan } from './RouteTrafficRouter';
 import {
+  ArmIndexes,
   HeaderCondition,
+  RouteShape,
   Split,
   StickySessions,
-  canaryConditions,
   newStickyToken,
-  splitOf,
+  planRoutes,
   stickyCookie,
   tokenOfStickyCookie,
   weightsOf,
@@ -115,8 +116,6 @@ function armOfBackendRef(
     ref.namespace === undefined || ref.namespace === namespace;
   return isService && sameNamespace ? armOfService(ref.name, name) : undefined;
 }
-
-type ArmIndexes = { stable: number; canary: number; baseline?: number };
 
 /**
  * The arms' places among a rule's backendRefs when it is a weighted rule; `undefined` for other
@@ -234,25 +233,6 @@ function withStickyCookie(
   return withField(ref, 'filters', filters);
 }
 
-function currentToken(
-  rules: RouteRule[],
-  weighted: Array<ArmIndexes | undefined>,
-  sticky: StickySessions | undefined,
-) {
-  if (!sticky) return undefined;
-  for (const [index, arms] of weighted.entries()) {
-    if (!arms) continue;
-    const ref = rules[index].backendRefs![arms.canary];
-    for (const filter of ref.filters ?? []) {
-      for (const header of filter.responseHeaderModifier?.add ?? []) {
-        const token = tokenOfStickyCookie(sticky, header.value);
-        if (token) return token;
-      }
-    }
-  }
-  return undefined;
-}
-
 function toHeaderMatch(condition: HeaderCondition): HeaderMatch {
   return condition.exact !== undefined
     ? { type: 'Exact', name: condition.header, value: condition.exact }
@@ -298,12 +278,31 @@ function forcedRule(
   };
 }
 
-/**
- * The rules of `route` as `plan` wants them: every weighted rule's backendRefs weighted by the
- * plan's split (other rules, matches and fields untouched), and, while the canary takes traffic,
- * a request-based rule before each weighted rule for the configured request matches and the
- * sticky cookie.
- */
+/** The token of our sticky cookie a backendRef's answers set, if any. */
+function stickyTokenOf(
+  ref: BackendRef,
+  sticky: StickySessions,
+): string | undefined {
+  for (const filter of ref.filters ?? []) {
+    for (const header of filter.responseHeaderModifier?.add ?? []) {
+      const token = tokenOfStickyCookie(sticky, header.value);
+      if (token) return token;
+    }
+  }
+  return undefined;
+}
+
+/** How Gateway API rules hold their destinations: the `backendRefs`. */
+const GATEWAY_RULES: RouteShape<RouteRule, BackendRef> = {
+  destinations: rule => rule.backendRefs!,
+  withDestinations: (rule, backendRefs) => ({ ...rule, backendRefs }),
+  withWeight: (ref, weight) => ({ ...ref, weight }),
+  stickyToken: stickyTokenOf,
+  withStickyCookie,
+  forcedRoute: (rule, arms, conditions) => forcedRule(rule, arms, conditions),
+};
+
+/** The rules of `route` as `plan` wants them (see `planRoutes`). */
 export function plannedRules(
   route: HttpRoute,
   plan: WeightPlan,
@@ -311,35 +310,7 @@ export function plannedRules(
   newToken: () => string = newStickyToken,
 ): RouteRule[] {
   const { rules, weighted } = weightedRules(route, plan.name, where);
-  const { sticky } = plan.routing;
-  const canaryTakesTraffic = plan.weights.canary > 0;
-  const token =
-    sticky && canaryTakesTraffic
-      ? currentToken(rules, weighted, sticky) ?? newToken()
-      : undefined;
-  const conditions = canaryTakesTraffic
-    ? canaryConditions(plan.routing, token)
-    : [];
-
-  return rules.flatMap((rule, index) => {
-    const arms = weighted[index];
-    if (!arms) return [rule];
-    const split = splitOf(
-      plan.weights,
-      arms.baseline !== undefined && plan.baselineRunning,
-    );
-    const backendRefs = rule.backendRefs!.map((ref, position) => {
-      const arm = (Object.keys(arms) as Arm[]).find(a => arms[a] === position)!;
-      const weighed = { ...ref, weight: split[arm] };
-      return arm === 'canary'
-        ? withStickyCookie(weighed, sticky, token, where)
-        : weighed;
-    });
-    const updated = { ...rule, backendRefs };
-    const forced =
-      conditions.length > 0 ? forcedRule(updated, arms, conditions) : undefined;
-    return forced ? [forced, updated] : [updated];
-  });
+  return planRoutes(GATEWAY_RULES, rules, weighted, plan, where, newToken);
 }
 
 /**

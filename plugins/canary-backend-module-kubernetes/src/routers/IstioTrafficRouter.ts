@@ -6,13 +6,14 @@ import { KubeObject, ResourceType, virtualServices } from '../kube/resources';
 import { Arm, armOfService, armOfSubset } from '../names';
 import { RouteTrafficRouter, WeightPlan } from './RouteTrafficRouter';
 import {
+  ArmIndexes,
   HeaderCondition,
+  RouteShape,
   RoutingSettings,
   Split,
   StickySessions,
-  canaryConditions,
   newStickyToken,
-  splitOf,
+  planRoutes,
   stickyCookie,
   tokenOfStickyCookie,
   weightsOf,
@@ -79,7 +80,6 @@ function armOfDestination(
 }
 
 /** Where the arms are in a weighted route's destinations. */
-type ArmIndexes = { stable: number; canary: number; baseline?: number };
 
 function isOwned(route: HttpRoute) {
   return route.name?.startsWith(OWNED_ROUTE_PREFIX) ?? false;
@@ -167,25 +167,6 @@ function withStickyCookie(
   return withField(entry, 'headers', nextHeaders);
 }
 
-/** The token of the sticky cookie the weighted routes set now, if any. */
-function currentToken(
-  routes: HttpRoute[],
-  weighted: Array<ArmIndexes | undefined>,
-  sticky: StickySessions | undefined,
-) {
-  if (!sticky) return undefined;
-  for (const [index, arms] of weighted.entries()) {
-    if (!arms) continue;
-    const entry = routes[index].route![arms.canary];
-    const token = tokenOfStickyCookie(
-      sticky,
-      entry.headers?.response?.add?.['Set-Cookie'],
-    );
-    if (token) return token;
-  }
-  return undefined;
-}
-
 function toStringMatch(condition: HeaderCondition): StringMatch {
   return condition.exact !== undefined
     ? { exact: condition.exact }
@@ -221,12 +202,18 @@ function forcedRoute(
   };
 }
 
-/**
- * The HTTP routes of `vs` as `plan` wants them: every weighted route's destinations weighted by
- * the plan's split (other routes, matches and fields untouched), and, while the canary takes
- * traffic, a request-based route before each weighted route for the configured request matches
- * and the sticky cookie.
- */
+/** How Istio HTTP routes hold their destinations: the `route` entries. */
+const ISTIO_ROUTES: RouteShape<HttpRoute, RouteDestination> = {
+  destinations: route => route.route!,
+  withDestinations: (route, entries) => ({ ...route, route: entries }),
+  withWeight: (entry, weight) => ({ ...entry, weight }),
+  stickyToken: (entry, sticky) =>
+    tokenOfStickyCookie(sticky, entry.headers?.response?.add?.['Set-Cookie']),
+  withStickyCookie,
+  forcedRoute,
+};
+
+/** The HTTP routes of `vs` as `plan` wants them (see `planRoutes`). */
 export function plannedHttpRoutes(
   vs: VirtualService,
   plan: WeightPlan,
@@ -234,37 +221,7 @@ export function plannedHttpRoutes(
   newToken: () => string = newStickyToken,
 ): HttpRoute[] {
   const { routes, weighted } = weightedRoutes(vs, plan.name, where);
-  const { sticky } = plan.routing;
-  const canaryTakesTraffic = plan.weights.canary > 0;
-  const token =
-    sticky && canaryTakesTraffic
-      ? currentToken(routes, weighted, sticky) ?? newToken()
-      : undefined;
-  const conditions = canaryTakesTraffic
-    ? canaryConditions(plan.routing, token)
-    : [];
-
-  return routes.flatMap((route, index) => {
-    const arms = weighted[index];
-    if (!arms) return [route];
-    const split = splitOf(
-      plan.weights,
-      arms.baseline !== undefined && plan.baselineRunning,
-    );
-    const entries = route.route!.map((entry, position) => {
-      const arm = (Object.keys(arms) as Arm[]).find(a => arms[a] === position)!;
-      const weighedEntry = { ...entry, weight: split[arm] };
-      return arm === 'canary'
-        ? withStickyCookie(weighedEntry, sticky, token, where)
-        : weighedEntry;
-    });
-    const updated = { ...route, route: entries };
-    const forced =
-      conditions.length > 0
-        ? forcedRoute(updated, arms, conditions, index)
-        : undefined;
-    return forced ? [forced, updated] : [updated];
-  });
+  return planRoutes(ISTIO_ROUTES, routes, weighted, plan, where, newToken);
 }
 
 /**

@@ -1,6 +1,8 @@
 import { InputError } from '@backstage/errors';
 import type { Weights } from '@canary-release/backstage-plugin-canary-common';
 import { randomBytes } from 'node:crypto';
+import type { Arm } from '../names';
+import type { WeightPlan } from './RouteTrafficRouter';
 
 /** A condition on a request that sends it to the canary whatever the weights. */
 export type RequestCondition =
@@ -174,4 +176,91 @@ export function withField<T extends object>(
     copy[key] = value;
   }
   return copy as T;
+}
+
+/** Where a weighted route's arms sit among its destinations. */
+export type ArmIndexes = { stable: number; canary: number; baseline?: number };
+
+/**
+ * How one router's routes hold their destinations (Istio HTTP routes and their `route` entries,
+ * Gateway API rules and their `backendRefs`); the planning over them is shared.
+ */
+export interface RouteShape<R, D> {
+  destinations(route: R): D[];
+  withDestinations(route: R, destinations: D[]): R;
+  withWeight(destination: D, weight: number): D;
+  /** The token of our sticky cookie that a canary destination sets now, if any. */
+  stickyToken(destination: D, sticky: StickySessions): string | undefined;
+  /** The canary destination with the sticky Set-Cookie header added (token) or removed. */
+  withStickyCookie(
+    destination: D,
+    sticky: StickySessions | undefined,
+    token: string | undefined,
+    where: string,
+  ): D;
+  /** The request-based route placed before a weighted one, or undefined when none is needed. */
+  forcedRoute(
+    route: R,
+    arms: ArmIndexes,
+    conditions: HeaderCondition[],
+    index: number,
+  ): R | undefined;
+}
+
+/**
+ * The routes as `plan` wants them: every weighted route's destinations weighted by the plan's
+ * split (other routes, matches and fields untouched), and, while the canary takes traffic, a
+ * request-based route before each weighted route for the configured request matches and the
+ * sticky cookie.
+ */
+export function planRoutes<R, D>(
+  shape: RouteShape<R, D>,
+  routes: R[],
+  weighted: Array<ArmIndexes | undefined>,
+  plan: WeightPlan,
+  where: string,
+  newToken: () => string,
+): R[] {
+  const { sticky } = plan.routing;
+  const canaryTakesTraffic = plan.weights.canary > 0;
+  const currentToken = (): string | undefined => {
+    for (const [index, arms] of weighted.entries()) {
+      if (!arms) continue;
+      const canary = shape.destinations(routes[index])[arms.canary];
+      const token = shape.stickyToken(canary, sticky!);
+      if (token) return token;
+    }
+    return undefined;
+  };
+  const token =
+    sticky && canaryTakesTraffic ? currentToken() ?? newToken() : undefined;
+  const conditions = canaryTakesTraffic
+    ? canaryConditions(plan.routing, token)
+    : [];
+
+  return routes.flatMap((route, index) => {
+    const arms = weighted[index];
+    if (!arms) return [route];
+    const split = splitOf(
+      plan.weights,
+      arms.baseline !== undefined && plan.baselineRunning,
+    );
+    const destinations = shape
+      .destinations(route)
+      .map((destination, position) => {
+        const arm = (Object.keys(arms) as Arm[]).find(
+          a => arms[a] === position,
+        )!;
+        const weighed = shape.withWeight(destination, split[arm]);
+        return arm === 'canary'
+          ? shape.withStickyCookie(weighed, sticky, token, where)
+          : weighed;
+      });
+    const updated = shape.withDestinations(route, destinations);
+    const forced =
+      conditions.length > 0
+        ? shape.forcedRoute(updated, arms, conditions, index)
+        : undefined;
+    return forced ? [forced, updated] : [updated];
+  });
 }
