@@ -44,6 +44,23 @@ export interface Config {
           latencyMs?: number;
         };
       };
+      /**
+       * Serves this backend's demo world over HTTP on 127.0.0.1, without authentication: every
+       * workload's weights and versions, and the router, workload and metrics calls the engine
+       * makes. Another backend replica can act on the same world with `remote`; tests read the
+       * world through it. Absent: not served.
+       */
+      worldApi?: {
+        /** The port on 127.0.0.1. Default 0: any free port (logged at start). */
+        port?: number;
+      };
+      /**
+       * The URL of a demo world served elsewhere (`worldApi` of another backend, or a test), e.g.
+       * `http://127.0.0.1:7007`. This backend then runs no demo workloads of its own: its `demo`
+       * providers act on that world, so several replicas share one world. Not together with
+       * `worldApi`.
+       */
+      remote?: string;
     };
   };
 }

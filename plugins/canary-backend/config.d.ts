@@ -18,6 +18,30 @@ interface CanaryStrategyConfig {
   dedicatedBaseline?: boolean;
   /** How long to wait for a stage's canary and weights, or a promotion, to be in place. Default 10m. */
   progressDeadline?: string;
+  /**
+   * HTTP hooks, like Flagger's: each call is a POST of the rollout's state as JSON with an
+   * `Idempotency-Key` header (delivery is at least once). Webhooks add up over the defaults, a
+   * preset and the launch request; one of the same name replaces the earlier one (a launch
+   * request may not replace a configured one).
+   */
+  webhooks?: Array<{
+    /** Unique within the strategy: letters, digits, `.`, `_`, `-`. */
+    name: string;
+    /**
+     * `pre-rollout`: before the first traffic shift; the rollout fails when it does not answer
+     * 2xx. `confirm-promotion`: a passed stage waits until it answers 2xx. `post-rollout` (any
+     * final phase) and `rollback` (entering RollingBack) only tell.
+     */
+    type: 'pre-rollout' | 'confirm-promotion' | 'post-rollout' | 'rollback';
+    /** http(s). Readers of a rollout see only its origin. */
+    url: string;
+    /** Per attempt, at most 1m. Default 10s. */
+    timeout?: string;
+    /** Attempts after a timeout, a lost connection, 408, 429 or 5xx; 0-5. Default 2. */
+    retries?: number;
+    /** Sent along in every call; readers of the rollout see it, so no secrets. */
+    metadata?: { [key: string]: string };
+  }>;
   analysis?: {
     /** Time between two looks at the metrics. Default 1m. */
     interval?: string;
@@ -90,6 +114,53 @@ export interface Config {
     engine?: {
       /** How often the engine looks at active rollouts, e.g. `5s`. Default 5s. */
       tickInterval?: string;
+      /**
+       * How long one tick may hold the engine's lock, e.g. `30s`. A replica that dies mid-tick
+       * keeps the lock this long, plus up to a minute until the scheduler frees it, before another
+       * replica takes over; keep it above the longest tick. Default 6 tick intervals.
+       */
+      tickTimeout?: string;
+      /**
+       * How many rollouts a tick works on at once; each waits on its router, workload and metrics
+       * provider. Default 20.
+       */
+      tickConcurrency?: number;
+    };
+    /** Notifications to the owners of a rollout's entity (needs the notifications backend). */
+    notifications?: {
+      /** Default true. */
+      enabled?: boolean;
+      /** The phases whose entry is notified. Default: RolledBack, Failed, AwaitingApproval, Succeeded. */
+      phases?: Array<
+        | 'Pending'
+        | 'Progressing'
+        | 'Paused'
+        | 'AwaitingApproval'
+        | 'Promoting'
+        | 'Succeeded'
+        | 'RollingBack'
+        | 'RolledBack'
+        | 'Aborted'
+        | 'Failed'
+      >;
+    };
+    webhooks?: {
+      /**
+       * The URL prefixes that webhooks in launch requests may point at, e.g.
+       * `https://hooks.example.com/canary/`: the same origin, and a path that starts with the
+       * prefix's. Empty (the default): launch requests may not define webhooks. Webhooks in this
+       * configuration are trusted.
+       */
+      allowedUrlPrefixes?: string[];
+    };
+    retention?: {
+      /**
+       * How long measurements and verdicts (the analysis charts) are kept, by the time they were
+       * taken, e.g. `30d`; an hourly task deletes older ones. A zero duration (`0d`) keeps them
+       * forever. The audit trail, with the numbers behind every decision, is never deleted.
+       * Default 30d.
+       */
+      measurements?: string;
     };
   };
 }

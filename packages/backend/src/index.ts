@@ -19,6 +19,10 @@ backend.add(import('@backstage/plugin-scaffolder-backend-module-github'));
 backend.add(
   import('@backstage/plugin-scaffolder-backend-module-notifications'),
 );
+// the canary:rollout:launch action
+backend.add(
+  import('@canary-release/backstage-plugin-scaffolder-backend-module-canary'),
+);
 
 // techdocs plugin
 backend.add(import('@backstage/plugin-techdocs-backend'));

@@ -53,7 +53,23 @@ describe('readDemoConfig', () => {
     });
   });
 
+  it('reads the world API port and the remote world', () => {
+    expect(read({ worldApi: {} })?.worldApiPort).toBe(0);
+    expect(read({ worldApi: { port: 7001 } })?.worldApiPort).toBe(7001);
+    expect(read({})?.worldApiPort).toBeUndefined();
+    expect(read({ remote: 'http://127.0.0.1:7001' })?.remote).toBe(
+      'http://127.0.0.1:7001',
+    );
+  });
+
   it.each([
+    [{ worldApi: { port: -1 } }, /worldApi\.port/],
+    [{ remote: 'ftp://127.0.0.1' }, /canary\.demo\.remote/],
+    [{ remote: 'not a url' }, /canary\.demo\.remote/],
+    [
+      { remote: 'http://127.0.0.1:7001', worldApi: {} },
+      /remote world .* no world to serve/,
+    ],
     [{ requestsPerSecond: -1 }, /requestsPerSecond/],
     [{ requestsPerSecond: 5000 }, /requestsPerSecond/],
     [{ startupDelayMs: -5 }, /startupDelayMs/],

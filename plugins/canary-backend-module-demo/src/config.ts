@@ -18,6 +18,10 @@ export interface DemoConfig {
   startupDelayMs: number;
   workloads: DemoWorkloadConfig[];
   versions: Record<string, VersionBehaviourConfig>;
+  /** Serve the world over HTTP on this loopback port (0: any free port); absent: do not. */
+  worldApiPort?: number;
+  /** Use the world another process serves at this URL instead of running one. */
+  remote?: string;
 }
 
 /** The workload started when `canary.demo.workloads` is absent. */
@@ -141,6 +145,33 @@ function readVersions(config: Config): Record<string, VersionBehaviourConfig> {
   );
 }
 
+/** Reads `remote`: an http(s) URL, and nothing to serve beside it. */
+function readRemote(config: Config): string | undefined {
+  const remote = config.getOptionalString('remote');
+  if (remote === undefined) {
+    return undefined;
+  }
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(remote).protocol;
+  } catch {
+    // reported below
+  }
+  if (protocol !== 'http:' && protocol !== 'https:') {
+    throw new Error(
+      `Invalid config canary.demo.remote: ${JSON.stringify(
+        remote,
+      )}, expected an http(s) URL`,
+    );
+  }
+  if (config.has('worldApi')) {
+    throw new Error(
+      'Invalid config canary.demo: a backend using a remote world (remote) has no world to serve (worldApi)',
+    );
+  }
+  return remote;
+}
+
 /**
  * Reads `canary.demo`. The demo runs when the block is present (even empty, `demo: {}`) unless
  * `enabled` is false; without the block it does not run. Returns `undefined` when it does not run,
@@ -167,5 +198,13 @@ export function readDemoConfig(rootConfig: Config): DemoConfig | undefined {
     ),
     workloads: readWorkloads(config),
     versions: readVersions(config),
+    worldApiPort: config.has('worldApi')
+      ? readNumber(config, 'worldApi.port', 'canary.demo.worldApi.port', {
+          fallback: 0,
+          max: 65535,
+          integer: true,
+        })
+      : undefined,
+    remote: readRemote(config),
   };
 }

@@ -1,133 +1,62 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { BackendProcess, sleep } from './harness/BackendProcess';
+import { backendConfig, sqliteDatabase } from './harness/backendConfig';
+import { CanaryApi } from './harness/CanaryApi';
 
 /**
  * Crash safety, for real: a backend process (dev/index.ts: the canary plugin and the demo on a
  * SQLite file) is killed with SIGKILL in the middle of a rollout, twice, and started again on the
  * same file. The rollout must resume where it was and finish, with every transition in the audit
  * trail exactly once. The demo workload restarts empty each time (stable 1.0.0, no canary), so the
- * engine must also put the world back as the stored phase wants it.
+ * engine must also put the world back as the stored phase wants. (The long tier's crash harness,
+ * crashHarness.test.ts, does this for 50 rollouts and many more kills.)
  */
 
 jest.setTimeout(180_000);
 
-const packageDir = resolve(__dirname, '..');
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-    server.on('error', fail);
-  });
-}
-
-function writeConfig(dir: string, port: number): string {
-  const file = join(dir, 'app-config.yaml');
-  writeFileSync(
-    file,
-    JSON.stringify({
-      backend: {
-        baseUrl: `http://127.0.0.1:${port}`,
-        listen: { port, host: '127.0.0.1' },
-        database: {
-          client: 'better-sqlite3',
-          connection: { directory: join(dir, 'sqlite') },
-        },
-      },
-      permission: { enabled: false },
-      canary: {
-        engine: { tickInterval: '300ms' },
-        presets: {
-          demo: {
-            // Generous maxima and no-data allowances: this test is about crash safety, and the
-            // backend shares two cores with the rest of the suite.
-            stages: [
-              { weight: 10, minDuration: '2s', maxDuration: '60s' },
-              { weight: 30, minDuration: '2s', maxDuration: '60s' },
-              { weight: 60, minDuration: '2s', maxDuration: '60s' },
-            ],
-            analysis: {
-              interval: '500ms',
-              minRequestsPerLook: 1,
-              minRequestsPerStage: 20,
-              metrics: [
-                {
-                  name: 'error-rate',
-                  kind: 'proportion',
-                  margin: 0.05,
-                  critical: true,
-                },
-                {
-                  name: 'latency',
-                  kind: 'distribution',
-                  critical: true,
-                  unit: 's',
-                },
-              ],
-              maxConsecutiveNoData: 20,
-              // Looks of a few requests make p95 ratios noisy; the default 1.5x would flap.
-              thresholds: { rollback: { maxP95Ratio: 3 } },
+function canaryConfig() {
+  return {
+    presets: {
+      demo: {
+        // Generous maxima and no-data allowances: this test is about crash safety, and the
+        // backend shares two cores with the rest of the suite.
+        stages: [
+          { weight: 10, minDuration: '2s', maxDuration: '60s' },
+          { weight: 30, minDuration: '2s', maxDuration: '60s' },
+          { weight: 60, minDuration: '2s', maxDuration: '60s' },
+        ],
+        analysis: {
+          interval: '500ms',
+          minRequestsPerLook: 1,
+          minRequestsPerStage: 20,
+          metrics: [
+            {
+              name: 'error-rate',
+              kind: 'proportion',
+              margin: 0.05,
+              critical: true,
             },
-          },
-        },
-        demo: {
-          requestsPerSecond: 200,
-          startupDelayMs: 200,
-          versions: { '1.0.0': { errorRate: 0 }, '1.1.0': { errorRate: 0 } },
+            {
+              name: 'latency',
+              kind: 'distribution',
+              critical: true,
+              unit: 's',
+            },
+          ],
+          maxConsecutiveNoData: 20,
+          // Looks of a few requests make p95 ratios noisy; the default 1.5x would flap.
+          thresholds: { rollback: { maxP95Ratio: 3 } },
         },
       },
-    }),
-  );
-  return file;
-}
-
-class BackendProcess {
-  private child?: ChildProcess;
-  output = '';
-
-  constructor(private readonly configFile: string, readonly baseUrl: string) {}
-
-  async start() {
-    this.child = spawn(
-      process.execPath,
-      [
-        '-r',
-        require.resolve('@backstage/cli/config/nodeTransform.cjs'),
-        'dev/index.ts',
-        '--config',
-        this.configFile,
-      ],
-      { cwd: packageDir, env: { ...process.env, NODE_ENV: 'development' } },
-    );
-    this.child.stdout!.on('data', d => (this.output += d));
-    this.child.stderr!.on('data', d => (this.output += d));
-    const deadline = Date.now() + 90_000;
-    while (Date.now() < deadline) {
-      if (this.child.exitCode !== null) break;
-      try {
-        const res = await fetch(`${this.baseUrl}/api/canary/health`);
-        if (res.ok) return;
-      } catch {
-        // not listening yet
-      }
-      await sleep(250);
-    }
-    throw new Error(`The backend did not start:\n${this.output.slice(-3000)}`);
-  }
-
-  async kill() {
-    const child = this.child!;
-    const exited = new Promise(done => child.once('exit', done));
-    child.kill('SIGKILL');
-    await exited;
-  }
+    },
+    demo: {
+      requestsPerSecond: 200,
+      startupDelayMs: 200,
+      versions: { '1.0.0': { errorRate: 0 }, '1.1.0': { errorRate: 0 } },
+    },
+  };
 }
 
 describe('a backend killed with SIGKILL mid-rollout', () => {
@@ -135,20 +64,30 @@ describe('a backend killed with SIGKILL mid-rollout', () => {
   let backend: BackendProcess;
 
   afterAll(async () => {
-    await backend?.kill().catch(() => undefined);
+    await backend?.kill();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('resumes the rollout where it was, and applies no transition twice', async () => {
-    const port = await freePort();
-    backend = new BackendProcess(
-      writeConfig(dir, port),
-      `http://127.0.0.1:${port}`,
+    backend = await BackendProcess.create(dir, 'backend', port =>
+      backendConfig({
+        port,
+        database: sqliteDatabase(dir),
+        canary: canaryConfig(),
+      }),
     );
     await backend.start();
-    const api = `${backend.baseUrl}/api/canary`;
+    const api = backend.api;
     const getRollout = async (id: string) =>
       (await (await fetch(`${api}/rollouts/${id}`)).json()) as any;
+    // A tick lock left by a killed process expires after the configured timeout, so that the
+    // next process can take the engine over (the default would be 6 tick intervals).
+    expect((await new CanaryApi(api).tickTask()).settings).toEqual(
+      expect.objectContaining({
+        cadence: 'PT0.3S',
+        timeoutAfterDuration: 'PT2S',
+      }),
+    );
 
     const launched = await fetch(`${api}/rollouts`, {
       method: 'POST',

@@ -8,7 +8,12 @@ import {
   TrafficRouter,
   WorkloadController,
 } from '@canary-release/backstage-plugin-canary-node';
-import { activeHandles, sleep, waitFor } from './__testUtils__/http';
+import {
+  activeHandles,
+  closedPort,
+  sleep,
+  waitFor,
+} from './__testUtils__/http';
 import { canaryModuleDemo } from './module';
 
 /** Collects what the module registers, as the canary plugin's extension point would. */
@@ -141,6 +146,51 @@ describe('canaryModuleDemo', () => {
       controller.deployCanary(target('default', 'demo-shop'), ' ', 5),
     ).rejects.toThrow(/Invalid version/);
     await backend.stop();
+  });
+
+  it('serves its world with worldApi, and a backend with remote acts on that world only', async () => {
+    const port = await closedPort();
+    const serving = await startBackend({
+      canary: {
+        demo: { requestsPerSecond: 0, startupDelayMs: 0, worldApi: { port } },
+      },
+    });
+    await sleep(20);
+    const before = activeHandles();
+    const remote = await startBackend({
+      canary: { demo: { remote: `http://127.0.0.1:${port}` } },
+    });
+    // Only the second test backend's own HTTP server: no workload of its own.
+    expect(activeHandles().servers).toBe(before.servers + 1);
+
+    const shop = target('default', 'demo-shop');
+    await remote.registered.workloads
+      .get('demo')!
+      .deployCanary(shop, '1.1.0', 30);
+    await remote.registered.routers
+      .get('demo')!
+      .setWeights(shop, { stable: 70, canary: 30 });
+    const { items } = await (
+      await fetch(`http://127.0.0.1:${port}/workloads`)
+    ).json();
+    expect(items).toEqual([
+      expect.objectContaining({
+        namespace: 'default',
+        name: 'demo-shop',
+        weights: { stable: 70, canary: 30 },
+        state: {
+          stable: { version: '1.0.0', ready: true },
+          canary: { version: '1.1.0', ready: true },
+        },
+      }),
+    ]);
+    expect(
+      await serving.registered.routers.get('demo')!.getWeights(shop),
+    ).toEqual({ stable: 70, canary: 30 });
+
+    await remote.backend.stop();
+    await serving.backend.stop();
+    await expect(fetch(`http://127.0.0.1:${port}/workloads`)).rejects.toThrow();
   });
 
   it.each([

@@ -1,83 +1,7 @@
-import { ServiceFactory } from '@backstage/backend-plugin-api';
-import {
-  mockCredentials,
-  mockServices,
-  startTestBackend,
-} from '@backstage/backend-test-utils';
+import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import request from 'supertest';
-import { canaryPlugin } from './plugin';
-import { MemoryWorld, memoryProvidersModule } from './testing/memoryProviders';
-
-const SHOP = 'component:default/shop';
-const PLAIN = 'component:default/plain';
-
-const entities = [
-  {
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'Component',
-    metadata: {
-      name: 'shop',
-      annotations: {
-        'backstage.io/kubernetes-id': 'shop',
-        'canary.backstage.io/router': 'memory',
-        'canary.backstage.io/metrics': 'memory',
-        'canary.backstage.io/workload': 'memory',
-      },
-    },
-    spec: { type: 'service', owner: 'team-a', lifecycle: 'production' },
-  },
-  {
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'Component',
-    metadata: { name: 'plain' },
-    spec: { type: 'service', owner: 'team-a', lifecycle: 'production' },
-  },
-];
-
-/** A fast strategy: the memory world answers at once, so stages of 100 ms are enough. */
-const FAST = {
-  stages: [
-    { weight: 10, minDuration: '100ms' },
-    { weight: 50, minDuration: '100ms' },
-  ],
-  analysis: {
-    interval: '100ms',
-    minRequestsPerLook: 1,
-    minRequestsPerStage: 1,
-    // A margin a few hundred requests can show, so that stages of 100 ms can pass.
-    metrics: [
-      { name: 'error-rate', kind: 'proportion', margin: 0.05, critical: true },
-    ],
-  },
-};
-
-type TestScheduler = {
-  factory(): ServiceFactory;
-  triggerTask(id: string): Promise<void>;
-};
-
-async function startBackend(
-  options: { permissions?: ServiceFactory; config?: object } = {},
-) {
-  const world = new MemoryWorld();
-  const scheduler = mockServices.scheduler() as unknown as TestScheduler;
-  const { server } = await startTestBackend({
-    features: [
-      canaryPlugin,
-      memoryProvidersModule(world),
-      catalogServiceMock.factory({ entities }),
-      scheduler.factory(),
-      ...(options.permissions ? [options.permissions] : []),
-      ...(options.config
-        ? [mockServices.rootConfig.factory({ data: options.config })]
-        : []),
-    ],
-  });
-  const tick = () => scheduler.triggerTask('canary-engine-tick');
-  return { server, world, tick };
-}
+import { FAST, PLAIN, SHOP, startBackend } from './__testUtils__/testBackend';
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
@@ -282,6 +206,18 @@ describe('canary routes', () => {
         /canary\.backstage\.io\/router/,
       ],
       ['an array body', [1, 2], 400, /Invalid launch request/],
+      [
+        'the stable version as the canary',
+        { entityRef: SHOP, canaryVersion: '1.0.0' },
+        400,
+        /already the stable version/,
+      ],
+      [
+        'a canary equal to the stable version given',
+        { entityRef: SHOP, canaryVersion: '2.0.0', stableVersion: '2.0.0' },
+        400,
+        /already the stable version/,
+      ],
     ];
 
     it.each(launchCases)(

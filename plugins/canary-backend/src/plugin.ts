@@ -1,12 +1,16 @@
 import {
   coreServices,
   createBackendPlugin,
+  RootConfigService,
 } from '@backstage/backend-plugin-api';
 import { canaryPermissions } from '@canary-release/backstage-plugin-canary-common';
 import { canaryProvidersExtensionPoint } from '@canary-release/backstage-plugin-canary-node';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import { notificationService } from '@backstage/plugin-notifications-node';
 import { createRouter } from './api/router';
 import { parse } from './api/schemas';
+import { OutboxDispatcher } from './hooks/OutboxDispatcher';
+import { readHookSettings } from './hooks/settings';
 import { ProviderRegistry } from './service/providers';
 import { RolloutService } from './service/RolloutService';
 import { RolloutStore } from './store/RolloutStore';
@@ -19,6 +23,10 @@ import {
 
 /** How often the engine looks at active rollouts unless `canary.engine.tickInterval` says. */
 const DEFAULT_TICK_INTERVAL = '5s';
+/** A tick's timeout in tick intervals unless `canary.engine.tickTimeout` says. */
+const DEFAULT_TICK_TIMEOUT_INTERVALS = 6;
+/** How long measurements and verdicts are kept unless `canary.retention.measurements` says. */
+const DEFAULT_MEASUREMENT_RETENTION = '30d';
 
 /**
  * The canary backend plugin: the engine (a scheduled tick), its store and the `/api/canary` routes.
@@ -43,6 +51,7 @@ export const canaryPlugin = createBackendPlugin({
         permissionsRegistry: coreServices.permissionsRegistry,
         auditor: coreServices.auditor,
         catalog: catalogServiceRef,
+        notifications: notificationService,
       },
       async init(deps) {
         const { config, logger, scheduler, httpRouter } = deps;
@@ -68,15 +77,21 @@ export const canaryPlugin = createBackendPlugin({
             ),
           ]),
         );
-        const tickText =
-          config.getOptionalString('canary.engine.tickInterval') ??
-          DEFAULT_TICK_INTERVAL;
-        const tickMs = parseDuration(tickText);
-        if (tickMs === undefined) {
-          throw new Error(
-            `canary.engine.tickInterval "${tickText}" is not a duration`,
-          );
-        }
+        const tickMs = readDuration(
+          config,
+          'canary.engine.tickInterval',
+          DEFAULT_TICK_INTERVAL,
+        );
+        const tickTimeoutMs = readDuration(
+          config,
+          'canary.engine.tickTimeout',
+          `${tickMs * DEFAULT_TICK_TIMEOUT_INTERVALS}ms`,
+        );
+        const retentionMs = readDuration(
+          config,
+          'canary.retention.measurements',
+          DEFAULT_MEASUREMENT_RETENTION,
+        );
 
         deps.permissionsRegistry.addPermissions(canaryPermissions);
         const store = await RolloutStore.create(deps.database);
@@ -88,16 +103,53 @@ export const canaryPlugin = createBackendPlugin({
           logger,
           defaults,
           presets,
+          hooks: readHookSettings(config),
+          tickConcurrency: readTickConcurrency(config),
+        });
+        const dispatcher = new OutboxDispatcher({
+          store,
+          notifications: deps.notifications,
+          logger,
         });
 
-        // Global scope: one replica runs a tick at a time, coordinated through the database.
+        // Global scope: one replica runs a tick at a time, coordinated through the database. A
+        // replica killed mid-tick keeps that lock until the timeout has passed and a scheduler
+        // janitor (once a minute in every replica) frees it, so the timeout is kept short.
         await scheduler.scheduleTask({
           id: 'canary-engine-tick',
           scope: 'global',
           frequency: { milliseconds: tickMs },
-          timeout: { minutes: 5 },
+          timeout: { milliseconds: tickTimeoutMs },
           fn: () => service.tickAll(),
         });
+
+        // Notifications and webhooks owed by saved changes. Each row is claimed on its own, so
+        // the lock only spares replicas idle passes: a short timeout lets another replica take
+        // over soon after one dies, and a pass that outlives it delivers nothing twice.
+        await scheduler.scheduleTask({
+          id: 'canary-outbox-dispatch',
+          scope: 'global',
+          frequency: { seconds: 2 },
+          timeout: { minutes: 1 },
+          fn: () => dispatcher.dispatch(),
+        });
+
+        // A zero retention keeps measurements forever. The audit trail is never pruned.
+        if (retentionMs > 0) {
+          await scheduler.scheduleTask({
+            id: 'canary-measurement-retention',
+            scope: 'global',
+            frequency: { hours: 1 },
+            timeout: { minutes: 15 },
+            fn: async () => {
+              const before = new Date(Date.now() - retentionMs).toISOString();
+              const pruned = await store.pruneMeasurements(before);
+              logger.info(
+                `Pruned ${pruned.measurements} measurements and ${pruned.verdicts} verdicts taken before ${before}`,
+              );
+            },
+          });
+        }
 
         httpRouter.use(
           await createRouter({
@@ -112,3 +164,31 @@ export const canaryPlugin = createBackendPlugin({
     });
   },
 });
+
+/** `canary.engine.tickConcurrency`: a whole number of at least 1, or absent for the default. */
+function readTickConcurrency(config: RootConfigService): number | undefined {
+  const key = 'canary.engine.tickConcurrency';
+  const value = config.getOptionalNumber(key);
+  if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
+    throw new Error(
+      `${key} must be a whole number of at least 1, not ${value}`,
+    );
+  }
+  return value;
+}
+
+/** A `30s`-style duration from config, in milliseconds; startup fails on anything else. */
+function readDuration(
+  config: RootConfigService,
+  key: string,
+  fallback: string,
+): number {
+  const text = config.getOptionalString(key) ?? fallback;
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    throw new Error(
+      `${key} "${text}" is not a duration, e.g. 30s, 5m, 2h, 30d`,
+    );
+  }
+  return ms;
+}

@@ -8,7 +8,7 @@ import { readModuleSettings } from '../config';
 import { loadKubernetesClient } from '../kube/loadClient';
 import { DEPLOYMENTS, Deployment, ResourceType } from '../kube/resources';
 import { FakeKubeApiServer } from './FakeKubeApiServer';
-import { FaultProxy } from './FaultProxy';
+import { FaultProxy } from '@canary-release/backstage-plugin-canary-node/testUtils';
 
 /**
  * The API servers the contract and end-to-end suites run against: always the in-process fake,

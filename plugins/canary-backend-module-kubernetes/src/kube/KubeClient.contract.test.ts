@@ -6,7 +6,7 @@ import {
   NotFoundError,
   ServiceUnavailableError,
 } from '@backstage/errors';
-import { FaultProxy } from '../__testUtils__/FaultProxy';
+import { FaultProxy } from '@canary-release/backstage-plugin-canary-node/testUtils';
 import {
   TestCluster,
   createNamespace,

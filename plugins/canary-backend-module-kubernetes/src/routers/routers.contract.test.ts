@@ -4,7 +4,7 @@ import {
   NotFoundError,
 } from '@backstage/errors';
 import type { RolloutTarget } from '@canary-release/backstage-plugin-canary-common';
-import { FaultProxy } from '../__testUtils__/FaultProxy';
+import { FaultProxy } from '@canary-release/backstage-plugin-canary-node/testUtils';
 import {
   ClusterAccess,
   TestCluster,

@@ -174,13 +174,24 @@ describe('hostile input', () => {
         request(server)
           .get('/api/canary/rollouts')
           .query({
-            [pick(['entityRef', 'phase', 'limit', 'cursor', 'x'])]: String(
-              value(),
-            ),
+            [pick([
+              'entityRef',
+              'owner',
+              'system',
+              'phase',
+              'active',
+              'createdAfter',
+              'createdBefore',
+              'sort',
+              'order',
+              'limit',
+              'cursor',
+              'x',
+            ])]: String(value()),
           }),
       () =>
         request(server)
-          .get('/api/canary/audit')
+          .get(pick(['/api/canary/audit', '/api/canary/audit/export']))
           .query({
             [pick([
               'entityRef',

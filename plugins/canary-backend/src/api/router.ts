@@ -10,6 +10,7 @@ import {
 } from '@backstage/plugin-permission-common';
 import {
   AnalysisInputError,
+  AuditEvent,
   StatisticsInputError,
   analyze,
   canaryRolloutControlPermission,
@@ -19,10 +20,13 @@ import {
 import { stringify } from 'csv-stringify/sync';
 import express from 'express';
 import Router from 'express-promise-router';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { RolloutService, toApi } from '../service/RolloutService';
-import { RolloutStore } from '../store/RolloutStore';
+import { AuditQuery, RolloutStore } from '../store/RolloutStore';
 import {
   actionSchema,
+  auditExportQuerySchema,
   auditQuerySchema,
   launchSchema,
   listQuerySchema,
@@ -35,7 +39,8 @@ import {
 const BODY_LIMIT = '256kb';
 /** The stateless judge takes raw samples: up to ANALYSIS_LIMITS.maxTotalValues numbers. */
 const ANALYZE_BODY_LIMIT = '25mb';
-const CSV_PAGE = 500;
+/** Events read per query while an export streams. */
+const EXPORT_PAGE = 500;
 
 const CSV_COLUMNS = [
   'id',
@@ -114,6 +119,7 @@ export async function createRouter(
     refs: string[],
   ): Promise<Set<string>> {
     const unique = [...new Set(refs)];
+    if (unique.length === 0) return new Set();
     const decisions = await permissions.authorize(
       unique.map(resourceRef => ({
         permission: canaryRolloutReadPermission,
@@ -161,7 +167,7 @@ export async function createRouter(
 
   router.get('/rollouts', async (req, res) => {
     const credentials = await credentialsOf(req);
-    const query = parse(listQuerySchema, req.query, 'query');
+    const { phase, ...query } = parse(listQuerySchema, req.query, 'query');
     if (query.entityRef) {
       await authorize(
         credentials,
@@ -169,7 +175,10 @@ export async function createRouter(
         query.entityRef,
       );
     }
-    const page = await store.list(query);
+    const page = await store.list({ ...query, phases: phase });
+    // Filtered page by page, after the query: a page may hold fewer than `limit` items, even
+    // none, while `nextCursor` says more follow. Only the permission policy knows who may read
+    // what, so the database cannot filter.
     const allowed = query.entityRef
       ? new Set([query.entityRef])
       : await readableRefs(
@@ -239,82 +248,72 @@ export async function createRouter(
     res.json(await store.verifyAudit(rolloutId));
   });
 
-  router.get('/audit', async (req, res) => {
-    const credentials = await credentialsOf(req);
-    const query = parse(auditQuerySchema, req.query, 'query');
-    if (query.from && query.to && query.from >= query.to) {
-      throw new InputError('Invalid query: from must be before to');
-    }
-    const filter = {
-      ...query,
-      from: query.from && new Date(query.from).toISOString(),
-      to: query.to && new Date(query.to).toISOString(),
-    };
-    if (query.entityRef) {
+  /**
+   * Authorizes an audit query and returns what narrows a page of it to the events the caller may
+   * read: a query for one entity or one rollout is authorized as a whole, any other event by event.
+   */
+  async function auditReader(
+    credentials: BackstageCredentials,
+    filter: { entityRef?: string; rolloutId?: string },
+  ): Promise<(events: AuditEvent[]) => Promise<AuditEvent[]>> {
+    if (filter.entityRef) {
       await authorize(
         credentials,
         canaryRolloutReadPermission,
-        query.entityRef,
+        filter.entityRef,
       );
     }
-    if (query.rolloutId) {
-      const rollout = await service.get(query.rolloutId);
+    if (filter.rolloutId) {
+      const rollout = await service.get(filter.rolloutId);
       await authorize(
         credentials,
         canaryRolloutReadPermission,
         rollout.entityRef,
       );
     }
-    const visible = async <T extends { entityRef: string }>(items: T[]) => {
-      if (query.entityRef || query.rolloutId) return items;
+    if (filter.entityRef || filter.rolloutId) return async events => events;
+    return async events => {
       const allowed = await readableRefs(
         credentials,
-        items.map(e => e.entityRef),
+        events.map(e => e.entityRef),
       );
-      return items.filter(e => allowed.has(e.entityRef));
+      return events.filter(e => allowed.has(e.entityRef));
     };
+  }
 
-    if (query.format === 'json') {
-      const page = await store.listAudit(filter);
-      res.json({
-        items: await visible(page.items),
-        nextCursor: page.nextCursor,
-      });
+  router.get('/audit', async (req, res) => {
+    const credentials = await credentialsOf(req);
+    const { format, limit, cursor, ...filter } = parse(
+      auditQuerySchema,
+      req.query,
+      'query',
+    );
+    const readable = await auditReader(credentials, filter);
+    if (format === 'csv') {
+      // Everything that matches from `cursor` on, exactly as /audit/export writes it.
+      await streamAudit(
+        res,
+        'csv',
+        auditPages(store, filter, readable, cursor),
+      );
       return;
     }
+    const page = await store.listAudit({ ...filter, limit, cursor });
+    res.json({
+      items: await readable(page.items),
+      nextCursor: page.nextCursor,
+    });
+  });
 
-    // CSV: the whole filtered trail, written page by page so large exports stay small in memory.
-    res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-    res.setHeader(
-      'Content-Disposition',
-      'attachment; filename="canary-audit.csv"',
+  router.get('/audit/export', async (req, res) => {
+    const credentials = await credentialsOf(req);
+    const { format, ...filter } = parse(
+      auditExportQuerySchema,
+      req.query,
+      'query',
     );
-    res.write(stringify([CSV_COLUMNS]));
-    let cursor: string | undefined = query.cursor;
-    do {
-      const page = await store.listAudit({
-        ...filter,
-        limit: CSV_PAGE,
-        cursor,
-      });
-      const rows = (await visible(page.items)).map(e => [
-        e.id,
-        e.at,
-        e.rolloutId,
-        e.entityRef,
-        e.actor,
-        e.action,
-        e.phaseBefore ?? '',
-        e.phaseAfter,
-        e.stageIndex,
-        e.weightsAfter.canary,
-        e.reason,
-        JSON.stringify(e.details),
-      ]);
-      if (rows.length > 0) res.write(stringify(rows));
-      cursor = page.nextCursor;
-    } while (cursor);
-    res.end();
+    const readable = await auditReader(credentials, filter);
+    await streamAudit(res, format, auditPages(store, filter, readable));
   });
 
   // Anything else under /api/canary: a 404 that says so, in the same error format.
@@ -323,4 +322,86 @@ export async function createRouter(
   });
 
   return router;
+}
+
+/** The filtered trail from `cursor` on, a page per query, each narrowed by `readable`. */
+async function* auditPages(
+  store: RolloutStore,
+  filter: Omit<AuditQuery, 'limit' | 'cursor'>,
+  readable: (events: AuditEvent[]) => Promise<AuditEvent[]>,
+  cursor?: string,
+): AsyncGenerator<AuditEvent[]> {
+  let next = cursor;
+  do {
+    const page = await store.listAudit({
+      ...filter,
+      limit: EXPORT_PAGE,
+      cursor: next,
+    });
+    yield await readable(page.items);
+    next = page.nextCursor;
+  } while (next);
+}
+
+/** How an export writes events: what opens it, a page of events, what closes it. */
+const EXPORT_FORMATS = {
+  csv: {
+    contentType: 'text/csv; charset=utf-8',
+    open: stringify([CSV_COLUMNS]),
+    page: (events: AuditEvent[]) =>
+      stringify(
+        events.map(e => [
+          e.id,
+          e.at,
+          e.rolloutId,
+          e.entityRef,
+          e.actor,
+          e.action,
+          e.phaseBefore ?? '',
+          e.phaseAfter,
+          e.stageIndex,
+          e.weightsAfter.canary,
+          e.reason,
+          JSON.stringify(e.details),
+        ]),
+      ),
+    separator: '',
+    close: '',
+  },
+  json: {
+    contentType: 'application/json; charset=utf-8',
+    open: '[',
+    page: (events: AuditEvent[]) =>
+      events.map(e => JSON.stringify(e)).join(','),
+    separator: ',',
+    close: ']',
+  },
+};
+
+/**
+ * Streams pages of events as an attachment. Each page is written as it is read, and the next is
+ * read only once the client has taken the last: an export never holds the whole trail in memory.
+ */
+async function streamAudit(
+  res: express.Response,
+  format: keyof typeof EXPORT_FORMATS,
+  pages: AsyncIterable<AuditEvent[]>,
+) {
+  const writer = EXPORT_FORMATS[format];
+  res.setHeader('Content-Type', writer.contentType);
+  res.setHeader(
+    'Content-Disposition',
+    `attachment; filename="canary-audit.${format}"`,
+  );
+  async function* chunks() {
+    yield writer.open;
+    let first = true;
+    for await (const events of pages) {
+      if (events.length === 0) continue;
+      yield (first ? '' : writer.separator) + writer.page(events);
+      first = false;
+    }
+    yield writer.close;
+  }
+  await pipeline(Readable.from(chunks()), res);
 }

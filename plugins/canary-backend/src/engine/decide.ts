@@ -9,12 +9,22 @@ import {
   isFinalPhase,
   nextPhase,
 } from '@canary-release/backstage-plugin-canary-common';
+import {
+  ProviderOutcome,
+  describeFaults,
+  faultTitle,
+  updateFaults,
+} from './faults';
 import { ALL_STABLE, reconcile, stageWeights } from './reconcile';
 import { judgeStage } from './statistics';
 import { rollbackVerdicts, successVerdicts } from './thresholds';
 import type {
   AuditEventDraft,
   Decision,
+  GateAnswer,
+  GateRequest,
+  GateType,
+  HookOutcome,
   Look,
   LookRecord,
   Observations,
@@ -27,6 +37,7 @@ class Step {
   rollout: RolloutRecord;
   readonly events: AuditEventDraft[] = [];
   lookRecord?: LookRecord;
+  gate?: GateRequest;
   private touched = false;
 
   constructor(rollout: RolloutRecord, readonly now: Date) {
@@ -97,6 +108,15 @@ class Step {
   }
 
   finish(observations: Observations): Decision {
+    if (this.gate) {
+      return {
+        rollout: this.rollout,
+        actions: [],
+        events: [],
+        changed: false,
+        gate: this.gate,
+      };
+    }
     const plan = reconcile(this.rollout, observations.actual);
     if (
       plan.canarySizedFor !== undefined &&
@@ -121,7 +141,12 @@ class Step {
 /** What entering phase `to` through `event` does to the rollout, besides the phase. */
 function enter(step: Step, event: RolloutEvent, to: Phase, reason: string) {
   const r = step.rollout;
-  const patch: Partial<RolloutRecord> = { phase: to, message: reason };
+  // Any transition moves the rollout past a gate it waited at.
+  const patch: Partial<RolloutRecord> = {
+    phase: to,
+    message: reason,
+    promotionGate: undefined,
+  };
   switch (event) {
     case 'start':
       Object.assign(patch, enterStage(r, 0, step.now));
@@ -159,7 +184,10 @@ function enter(step: Step, event: RolloutEvent, to: Phase, reason: string) {
     default:
       break;
   }
-  if (isFinalPhase(patch.phase ?? to)) patch.finishedAt = step.nowIso;
+  if (isFinalPhase(patch.phase ?? to)) {
+    patch.finishedAt = step.nowIso;
+    patch.faults = undefined; // the rollout no longer uses its providers
+  }
   step.update(patch);
 }
 
@@ -233,14 +261,13 @@ function applyCommand(step: Step, observations: Observations) {
 function tick(step: Step, observations: Observations) {
   const r = step.rollout;
   switch (r.phase) {
-    case 'Pending':
-      step.transition(
-        'start',
-        'engine',
-        `Starting: ${r.strategy.stages[0].weight} % of traffic to ${r.canaryVersion}`,
-        {},
-      );
+    case 'Pending': {
+      const reason = `Starting: ${r.strategy.stages[0].weight} % of traffic to ${r.canaryVersion}`;
+      if (passGate(step, 'pre-rollout', reason, observations.gate)) {
+        step.transition('start', 'engine', reason, {});
+      }
       return;
+    }
     case 'Promoting': {
       const plan = reconcile(r, observations.actual);
       if (!plan.converged && pastDeadline(r, step.now)) {
@@ -321,11 +348,11 @@ function tickStage(step: Step, observations: Observations) {
     }
     return;
   }
-  if (observations.look) judgeLook(step, observations.look);
+  if (observations.look) judgeLook(step, observations.look, observations.gate);
 }
 
 /** A look at the metrics: rollback rules always, the stage's success rules when it may end. */
-function judgeLook(step: Step, look: Look) {
+function judgeLook(step: Step, look: Look, gate: GateAnswer | undefined) {
   const r = step.rollout;
   const settings = r.strategy.analysis;
   const nextLookAt = new Date(
@@ -445,7 +472,7 @@ function judgeLook(step: Step, look: Look) {
 
   const outcome = stageOutcome(success);
   if (outcome === 'pass' && decision === 'promote') {
-    completeStage(step, details);
+    completeStage(step, details, gate);
   } else if (pastMax && outcome === 'fail') {
     const failed = success.filter(v => v.verdict === 'fail');
     step.transition(
@@ -482,34 +509,101 @@ function stageOutcome(
   return 'inconclusive';
 }
 
-function completeStage(step: Step, details: Record<string, unknown>) {
+function completeStage(
+  step: Step,
+  details: Record<string, unknown>,
+  gate: GateAnswer | undefined,
+) {
+  const [event, reason] = stageExit(step);
+  if (passGate(step, 'confirm-promotion', reason, gate)) {
+    step.transition(event, 'engine', reason, details);
+  }
+}
+
+/** Where a passed stage leads, and why. */
+function stageExit(step: Step): [RolloutEvent, string] {
   const r = step.rollout;
   const passed = `Stage ${r.stageIndex + 1} (${r.weights.canary} %) passed`;
   if (step.isLastStage) {
-    step.transition(
-      'complete',
-      'engine',
-      `${passed}: promoting ${r.canaryVersion}`,
-      details,
-    );
-    return;
+    return ['complete', `${passed}: promoting ${r.canaryVersion}`];
   }
   const next = r.strategy.stages[r.stageIndex + 1];
   if (next.requireApproval) {
-    step.transition(
+    return [
       'await-approval',
-      'engine',
       `${passed}: waiting for approval before ${next.weight} %`,
-      details,
-    );
-  } else {
-    step.transition(
-      'advance',
-      'engine',
-      `${passed}: moving to ${next.weight} %`,
-      details,
-    );
+    ];
   }
+  return ['advance', `${passed}: moving to ${next.weight} %`];
+}
+
+/**
+ * Whether the webhooks of a gate let the rollout go on. Without their answers it asks for them
+ * (the service calls them and decides again). A refusal fails a rollout that has not started, and
+ * holds a passed stage, recorded when the refusing webhooks change, until they confirm.
+ */
+function passGate(
+  step: Step,
+  type: GateType,
+  reason: string,
+  answer: GateAnswer | undefined,
+): boolean {
+  const r = step.rollout;
+  const hooks = (r.strategy.webhooks ?? []).filter(hook => hook.type === type);
+  if (hooks.length === 0) return true;
+  if (answer?.type !== type) {
+    step.gate = { type, hooks, reason };
+    return false;
+  }
+  const details = { gate: type, results: answer.results };
+  const refused = answer.results.filter(result => !result.ok);
+  if (refused.length === 0) {
+    step.note(
+      'gate-confirmed',
+      `${capitalize(type)} webhooks confirmed: ${answer.results
+        .map(result => `"${result.name}"`)
+        .join(', ')}`,
+      details,
+    );
+    return true;
+  }
+  const why = refused.map(describeOutcome).join('; ');
+  if (type === 'pre-rollout') {
+    step.transition(
+      'fail',
+      'engine',
+      `Pre-rollout webhook ${why}: no traffic was moved`,
+      details,
+    );
+    return false;
+  }
+  const message = `${reason}; waiting for confirm-promotion webhook ${why}`;
+  const refusedBy = refused.map(result => result.name);
+  const waiting =
+    r.promotionGate?.stageIndex === r.stageIndex ? r.promotionGate : undefined;
+  if (waiting?.refusedBy.join() !== refusedBy.join()) {
+    step.note('gate-refused', message, details);
+  }
+  step.update({
+    message,
+    promotionGate: {
+      stageIndex: r.stageIndex,
+      refusedSince: waiting?.refusedSince ?? step.nowIso,
+      refusedBy,
+    },
+  });
+  return false;
+}
+
+function describeOutcome(outcome: HookOutcome): string {
+  const attempts = `${outcome.attempts} attempt${
+    outcome.attempts === 1 ? '' : 's'
+  }`;
+  return `"${outcome.name}" (${outcome.error ?? 'failed'} after ${attempts})`;
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function applyPolicy(
@@ -542,6 +636,7 @@ export function decide(
   now: Date,
 ): Decision {
   const step = new Step(rollout, now);
+  if (!observations.fatal) trackFaults(step, 'read', readOutcome(observations));
   if (observations.command) {
     applyCommand(step, observations);
   } else if (observations.fatal && !isFinalPhase(rollout.phase)) {
@@ -550,4 +645,80 @@ export function decide(
     tick(step, observations);
   }
   return step.finish(observations);
+}
+
+/** What reading the world and the metrics showed of each provider. */
+function readOutcome(observations: Observations): ProviderOutcome {
+  const outcome: ProviderOutcome = {};
+  if (observations.look) outcome.metrics = observations.look.error ?? null;
+  if (observations.actual) {
+    outcome.router = null;
+    outcome.workload = null;
+  } else if (observations.unreadable) {
+    outcome.router = observations.unreadable.router ?? null;
+    outcome.workload = observations.unreadable.workload ?? null;
+  }
+  return outcome;
+}
+
+/**
+ * Records the provider faults that start or end, one audit event each (not one per tick), and
+ * says in the message what fails while it lasts, unless something else has been said since.
+ */
+function trackFaults(
+  step: Step,
+  operation: 'read' | 'write',
+  outcome: ProviderOutcome,
+) {
+  const r = step.rollout;
+  if (isFinalPhase(r.phase)) return;
+  const before = r.faults ?? [];
+  const { open, started, ended } = updateFaults(
+    before,
+    operation,
+    outcome,
+    r.target,
+    step.nowIso,
+  );
+  if (started.length === 0 && ended.length === 0) return;
+  for (const fault of started) {
+    step.note('provider-fault', `${faultTitle(fault)} fails: ${fault.error}`, {
+      ...fault,
+    });
+  }
+  const recovered = ended.map(fault => {
+    const durationMs = step.now.getTime() - Date.parse(fault.since);
+    const reason = `${faultTitle(fault)} works again after ${formatMs(
+      durationMs,
+    )}`;
+    step.note('provider-recovered', reason, { ...fault, durationMs });
+    return reason;
+  });
+  const ours = started.length > 0 || r.message === describeFaults(before);
+  step.update({
+    faults: open.length > 0 ? open : undefined,
+    ...(ours && {
+      message: open.length > 0 ? describeFaults(open) : recovered.join('; '),
+    }),
+  });
+}
+
+/**
+ * Records how the actions of a decision went, as `decide` records reads: a provider that fails to
+ * act is a fault until its actions succeed or are no longer needed. Pure, like `decide`.
+ */
+export function recordActionOutcome(
+  rollout: RolloutRecord,
+  outcome: ProviderOutcome,
+  now: Date,
+): Decision {
+  const step = new Step(rollout, now);
+  trackFaults(step, 'write', outcome);
+  const changed = step.events.length > 0;
+  return {
+    rollout: changed ? { ...step.rollout, updatedAt: step.nowIso } : rollout,
+    actions: [],
+    events: step.events,
+    changed,
+  };
 }

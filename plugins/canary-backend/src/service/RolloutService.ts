@@ -3,7 +3,12 @@ import {
   BackstageCredentials,
   LoggerService,
 } from '@backstage/backend-plugin-api';
-import { stringifyEntityRef } from '@backstage/catalog-model';
+import {
+  DEFAULT_NAMESPACE,
+  Entity,
+  parseEntityRef,
+  stringifyEntityRef,
+} from '@backstage/catalog-model';
 import { InputError, NotFoundError, isError } from '@backstage/errors';
 import {
   CANARY_ANNOTATIONS,
@@ -14,17 +19,30 @@ import {
   isFinalPhase,
 } from '@canary-release/backstage-plugin-canary-common';
 import { randomUUID } from 'node:crypto';
-import { decide } from '../engine/decide';
+import pLimit from 'p-limit';
+import { decide, recordActionOutcome } from '../engine/decide';
+import type { ProviderOutcome } from '../engine/faults';
 import type {
   Action,
   ActualState,
   AuditEventDraft,
   Command,
   Decision,
+  GateAnswer,
+  GateRequest,
   Look,
   Observations,
   RolloutRecord,
 } from '../engine/types';
+import { outboxEntriesFor } from '../hooks/outbox';
+import type { HookSettings } from '../hooks/settings';
+import {
+  callWebhook,
+  checkLaunchWebhooks,
+  idempotencyKey,
+  publicStrategy,
+  webhookPayload,
+} from '../hooks/webhooks';
 import { RolloutStore, StaleRevisionError } from '../store/RolloutStore';
 import { resolveStrategy, StrategyInput } from '../strategy/strategy';
 import { targetOfEntity } from './entityTarget';
@@ -45,11 +63,15 @@ export interface LaunchRequest {
 /** How many times a manual action is retried when a tick saved the rollout in between. */
 const ACTION_ATTEMPTS = 3;
 
-/** The API form of a stored rollout: adds what the phase allows. */
+/** Rollouts ticked at once unless `canary.engine.tickConcurrency` says. */
+export const DEFAULT_TICK_CONCURRENCY = 20;
+
+/** The API form of a stored rollout: adds what the phase allows, hides webhook URLs. */
 export function toApi(rollout: RolloutRecord): Rollout {
   const isLastStage = rollout.stageIndex >= rollout.strategy.stages.length - 1;
   return {
     ...rollout,
+    strategy: publicStrategy(rollout.strategy),
     allowedActions: allowedActions(rollout.phase, isLastStage),
   };
 }
@@ -68,6 +90,9 @@ export class RolloutService {
       logger: LoggerService;
       defaults: Strategy;
       presets: Record<string, Strategy>;
+      hooks: HookSettings;
+      /** Rollouts ticked at once by `tickAll`; default DEFAULT_TICK_CONCURRENCY. */
+      tickConcurrency?: number;
       clock?: () => Date;
     },
   ) {}
@@ -94,14 +119,26 @@ export class RolloutService {
       request.preset ??
         entity.metadata.annotations?.[CANARY_ANNOTATIONS.preset],
     );
+    checkLaunchWebhooks(
+      request.strategy,
+      base,
+      this.deps.hooks.allowedUrlPrefixes,
+    );
     const providers = this.deps.providers.forTarget(target);
     const stableVersion =
       request.stableVersion ??
       (await providers.workload.getState(target)).stable.version;
+    if (request.canaryVersion === stableVersion) {
+      throw new InputError(
+        `${request.canaryVersion} is already the stable version of ${request.entityRef}; a canary needs another version`,
+      );
+    }
     const now = this.now().toISOString();
     const rollout: RolloutRecord = {
       id: randomUUID(),
       entityRef: stringifyEntityRef(entity),
+      owner: specRef(entity, 'owner', 'group'),
+      system: specRef(entity, 'system', 'system'),
       target,
       stableVersion,
       canaryVersion: request.canaryVersion,
@@ -134,7 +171,7 @@ export class RolloutService {
       details: {
         stableVersion,
         canaryVersion: request.canaryVersion,
-        strategy: rollout.strategy,
+        strategy: publicStrategy(rollout.strategy),
       },
     };
     await this.deps.store.insert(rollout, [event]);
@@ -142,9 +179,17 @@ export class RolloutService {
     return toApi(rollout);
   }
 
-  /** The defaults and the named presets, resolved. */
+  /** The defaults and the named presets, resolved, webhook URLs hidden. */
   strategies(): { defaults: Strategy; presets: Record<string, Strategy> } {
-    return { defaults: this.deps.defaults, presets: this.deps.presets };
+    return {
+      defaults: publicStrategy(this.deps.defaults),
+      presets: Object.fromEntries(
+        Object.entries(this.deps.presets).map(([name, strategy]) => [
+          name,
+          publicStrategy(strategy),
+        ]),
+      ),
+    };
   }
 
   private baseStrategy(preset: string | undefined): Strategy {
@@ -179,8 +224,8 @@ export class RolloutService {
       const decision = decide(rollout, observations, this.now());
       try {
         const saved = await this.persist(rollout, decision);
-        await this.execute(saved, decision.actions, providers);
-        return toApi(saved);
+        const outcome = await this.execute(saved, decision.actions, providers);
+        return toApi(await this.recordOutcome(saved, outcome));
       } catch (error) {
         if (
           !(error instanceof StaleRevisionError) ||
@@ -192,19 +237,28 @@ export class RolloutService {
     }
   }
 
-  /** One engine pass over every active rollout. */
+  /**
+   * One engine pass over every active rollout, `tickConcurrency` at a time: their providers'
+   * calls wait on the network, so a sequential pass over many rollouts would outlast the analysis
+   * interval. A rollout whose tick fails is logged and does not hold up the others.
+   */
   async tickAll(): Promise<void> {
     const active = await this.deps.store.listActive();
-    for (const rollout of active) {
-      try {
-        await this.tick(rollout);
-      } catch (error) {
-        this.deps.logger.error(
-          `Tick of rollout ${rollout.id} failed`,
-          toError(error),
-        );
-      }
-    }
+    const limit = pLimit(this.deps.tickConcurrency ?? DEFAULT_TICK_CONCURRENCY);
+    await Promise.all(
+      active.map(rollout =>
+        limit(async () => {
+          try {
+            await this.tick(rollout);
+          } catch (error) {
+            this.deps.logger.error(
+              `Tick of rollout ${rollout.id} failed`,
+              toError(error),
+            );
+          }
+        }),
+      ),
+    );
   }
 
   /** One engine tick of one rollout. */
@@ -226,7 +280,11 @@ export class RolloutService {
     if (isLookDue(rollout, now)) {
       observations.look = await this.takeLook(rollout, providers, now);
     }
-    const decision = decide(rollout, observations, now);
+    let decision = decide(rollout, observations, now);
+    if (decision.gate) {
+      observations.gate = await this.askGate(decision.rollout, decision.gate);
+      decision = decide(rollout, observations, now);
+    }
     let current = rollout;
     if (decision.changed) {
       try {
@@ -241,7 +299,8 @@ export class RolloutService {
         throw error;
       }
     }
-    await this.execute(current, decision.actions, providers);
+    const outcome = await this.execute(current, decision.actions, providers);
+    await this.recordOutcome(current, outcome);
   }
 
   private async observeWorld(
@@ -249,20 +308,29 @@ export class RolloutService {
     providers: TargetProviders,
   ): Promise<Observations> {
     if (isFinalPhase(rollout.phase)) return {};
-    try {
-      const [weights, workload] = await Promise.all([
-        providers.router.getWeights(rollout.target),
-        providers.workload.getState(rollout.target),
-      ]);
-      const actual: ActualState = { weights, workload };
+    const [weights, workload] = await Promise.allSettled([
+      providers.router.getWeights(rollout.target),
+      providers.workload.getState(rollout.target),
+    ]);
+    if (weights.status === 'fulfilled' && workload.status === 'fulfilled') {
+      const actual: ActualState = {
+        weights: weights.value,
+        workload: workload.value,
+      };
       return { actual };
-    } catch (error) {
-      const message = toError(error).message;
-      this.deps.logger.warn(
-        `Cannot read the state of rollout ${rollout.id}: ${message}`,
-      );
-      return { actualError: message };
     }
+    const unreadable: Observations['unreadable'] = {};
+    if (weights.status === 'rejected') {
+      unreadable.router = toError(weights.reason).message;
+    }
+    if (workload.status === 'rejected') {
+      unreadable.workload = toError(workload.reason).message;
+    }
+    const message = Object.values(unreadable).join('; ');
+    this.deps.logger.warn(
+      `Cannot read the state of rollout ${rollout.id}: ${message}`,
+    );
+    return { actualError: message, unreadable };
   }
 
   private async takeLook(
@@ -289,25 +357,55 @@ export class RolloutService {
     }
   }
 
-  /** Saves a decision; returns the saved rollout (its revision bumped). */
+  /** Calls a gate's webhooks, all at once, each with its timeout and retries. */
+  private async askGate(
+    rollout: RolloutRecord,
+    gate: GateRequest,
+  ): Promise<GateAnswer> {
+    const results = await Promise.all(
+      gate.hooks.map(hook =>
+        callWebhook(
+          hook,
+          webhookPayload(rollout, hook, gate.reason),
+          idempotencyKey(rollout, gate.type, hook.name),
+        ),
+      ),
+    );
+    return { type: gate.type, results };
+  }
+
+  /**
+   * Saves a decision with the notifications and webhooks it owes (delivered by the outbox
+   * dispatcher); returns the saved rollout (its revision bumped).
+   */
   private async persist(
     before: RolloutRecord,
     decision: Decision,
   ): Promise<RolloutRecord> {
     const saved = { ...decision.rollout, revision: before.revision + 1 };
-    await this.deps.store.save(saved, decision.events, decision.lookRecord);
+    await this.deps.store.save(
+      saved,
+      decision.events,
+      decision.lookRecord,
+      outboxEntriesFor(saved, decision.events, this.deps.hooks),
+    );
     await this.emitAuditorEvents(decision.events);
     return saved;
   }
 
-  /** Acts on the world. Failures are logged: the next tick derives the same actions again. */
+  /**
+   * Acts on the world, and says how each provider did. Failures are logged: the next tick derives
+   * the same actions again.
+   */
   private async execute(
     rollout: RolloutRecord,
     actions: Action[],
     providers: TargetProviders,
-  ) {
+  ): Promise<ProviderOutcome> {
     const { target } = rollout;
+    const outcome: ProviderOutcome = {};
     for (const action of actions) {
+      const provider = action.type === 'setWeights' ? 'router' : 'workload';
       try {
         switch (action.type) {
           case 'deployCanary':
@@ -330,14 +428,33 @@ export class RolloutService {
           default:
             break;
         }
+        outcome[provider] ??= null;
       } catch (error) {
+        const message = toError(error).message;
         this.deps.logger.warn(
-          `Rollout ${rollout.id}: ${
-            action.type
-          } failed, will retry on the next tick: ${toError(error).message}`,
+          `Rollout ${rollout.id}: ${action.type} failed, will retry on the next tick: ${message}`,
         );
-        return; // later steps depend on this one
+        // Later steps depend on this one: the providers of those were not tried.
+        outcome[provider] = `${action.type} failed: ${message}`;
+        return outcome;
       }
+    }
+    // A provider with nothing (more) to do is not failing to act either.
+    return { router: null, workload: null, ...outcome };
+  }
+
+  /** Saves the faults `outcome` starts or ends; returns the rollout as saved. */
+  private async recordOutcome(
+    rollout: RolloutRecord,
+    outcome: ProviderOutcome,
+  ): Promise<RolloutRecord> {
+    const decision = recordActionOutcome(rollout, outcome, this.now());
+    if (!decision.changed) return rollout;
+    try {
+      return await this.persist(rollout, decision);
+    } catch (error) {
+      if (error instanceof StaleRevisionError) return rollout; // the next tick sees it again
+      throw error;
     }
   }
 
@@ -372,6 +489,29 @@ function isLookDue(rollout: RolloutRecord, now: Date): boolean {
     now.getTime() >=
       Date.parse(rollout.analysis.nextLookAt ?? rollout.stageStartedAt!)
   );
+}
+
+/**
+ * A relation in the entity's spec as a full ref, resolved the way the catalog resolves it (default
+ * kind, the entity's namespace); undefined when absent or not a ref.
+ */
+function specRef(
+  entity: Entity,
+  field: 'owner' | 'system',
+  defaultKind: string,
+): string | undefined {
+  const value = entity.spec?.[field];
+  if (typeof value !== 'string' || value === '') return undefined;
+  try {
+    return stringifyEntityRef(
+      parseEntityRef(value, {
+        defaultKind,
+        defaultNamespace: entity.metadata.namespace ?? DEFAULT_NAMESPACE,
+      }),
+    );
+  } catch {
+    return undefined; // the catalog validates refs; a malformed one is not worth failing a launch
+  }
 }
 
 function toError(error: unknown): Error {

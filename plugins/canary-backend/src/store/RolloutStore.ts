@@ -9,6 +9,7 @@ import {
   AuditEvent,
   MetricVerdict,
   Page,
+  FINAL_PHASES,
   Phase,
   RolloutAnalysis,
   errorRate,
@@ -28,16 +29,45 @@ import type {
   LookRecord,
   RolloutRecord,
 } from '../engine/types';
+import type { DeliveryOutcome } from '../hooks/attempts';
+import type { OutboxEntry } from '../hooks/outbox';
 
 const migrationsDir = resolvePackagePath(
   '@canary-release/backstage-plugin-canary-backend',
   'migrations',
 );
 
-/** Filters of the rollout list. */
+/** What the rollout list sorts by. */
+export const ROLLOUT_SORTS = [
+  'createdAt',
+  'updatedAt',
+  'entityRef',
+  'phase',
+] as const;
+
+/** The column behind each sort; phases sort by name. */
+const SORT_COLUMNS: Record<(typeof ROLLOUT_SORTS)[number], string> = {
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
+  entityRef: 'entity_ref',
+  phase: 'phase',
+};
+
+/** Filters, order and page of the rollout list. */
 export interface RolloutQuery {
   entityRef?: string;
-  phase?: Phase;
+  /** Full entity refs, as stored at launch. */
+  owner?: string;
+  system?: string;
+  /** Any of these phases. */
+  phases?: Phase[];
+  /** Only rollouts in a non-final phase (true) or in a final one (false). */
+  active?: boolean;
+  /** UTC ISO times: created at or after `createdAfter`, strictly before `createdBefore`. */
+  createdAfter?: string;
+  createdBefore?: string;
+  sort: (typeof ROLLOUT_SORTS)[number];
+  order: 'asc' | 'desc';
   limit: number;
   cursor?: string;
 }
@@ -64,6 +94,16 @@ const MEASURED_METRICS = [
 ].map(column => column.replace('_', '-'));
 
 const VERIFY_PAGE = 1000;
+/** Rows deleted per statement when pruning old measurements. */
+const PRUNE_BATCH = 1000;
+
+/** A delivery of the outbox, as the dispatcher claims it. */
+export interface OutboxRow {
+  id: number;
+  /** How often it was claimed before (a claim that never finished: a crash, a timeout). */
+  claims: number;
+  entry: OutboxEntry;
+}
 
 /** Thrown when a save lost the race against another writer. */
 export class StaleRevisionError extends ConflictError {}
@@ -82,6 +122,7 @@ export function targetKey(rollout: RolloutRecord): string {
 export class RolloutStore {
   static async create(database: DatabaseService): Promise<RolloutStore> {
     const knex = await database.getClient();
+    await useWriteAheadLog(knex);
     if (!database.migrations?.skip) {
       await knex.migrate.latest({ directory: migrationsDir });
     }
@@ -108,13 +149,15 @@ export class RolloutStore {
   }
 
   /**
-   * Saves `next` if the stored revision is still `next.revision - 1`, with its events and look.
-   * Throws StaleRevisionError otherwise: another tick or request got there first.
+   * Saves `next` if the stored revision is still `next.revision - 1`, with its events, its look
+   * and the deliveries it owes. Throws StaleRevisionError otherwise: another tick or request got
+   * there first.
    */
   async save(
     next: RolloutRecord,
     events: AuditEventDraft[],
     look?: LookRecord,
+    outbox: OutboxEntry[] = [],
   ): Promise<void> {
     await this.knex.transaction(async tx => {
       const reactivated =
@@ -136,6 +179,94 @@ export class RolloutStore {
       }
       await insertEvents(tx, events);
       if (look) await insertLook(tx, next.id, look);
+      if (outbox.length > 0) {
+        await tx('canary_outbox').insert(
+          outbox.map(entry => ({
+            key: entry.key,
+            rollout_id: entry.rollout.id,
+            kind: entry.effect.kind,
+            entry: JSON.stringify(entry),
+            status: 'pending',
+            created_at: next.updatedAt,
+          })),
+        );
+      }
+    });
+  }
+
+  /**
+   * Appends events to rollouts' audit trails outside a save (e.g. the outcome of a delivery),
+   * each extending its rollout's hash chain.
+   */
+  async appendEvents(events: AuditEventDraft[]): Promise<void> {
+    await this.knex.transaction(tx => appendEvents(tx, events));
+  }
+
+  /** Deliveries that are pending and not claimed (or whose claim ran out), oldest first. */
+  async dueOutbox(now: Date, limit: number): Promise<OutboxRow[]> {
+    const rows = await this.knex('canary_outbox')
+      .where({ status: 'pending' })
+      .where(free =>
+        free
+          .whereNull('claimed_until')
+          .orWhere('claimed_until', '<', now.toISOString()),
+      )
+      .orderBy('id', 'asc')
+      .limit(limit)
+      .select('id', 'claims', 'entry');
+    return rows.map(row => ({
+      id: Number(row.id),
+      claims: Number(row.claims),
+      entry: JSON.parse(row.entry),
+    }));
+  }
+
+  /**
+   * Claims a delivery until `until`, unless someone else holds an unexpired claim or it is done.
+   * One conditional update: of two dispatchers racing for a row, exactly one wins it.
+   */
+  async claimOutbox(
+    id: number,
+    token: string,
+    now: Date,
+    until: Date,
+  ): Promise<boolean> {
+    const updated = await this.knex('canary_outbox')
+      .where({ id, status: 'pending' })
+      .where(free =>
+        free
+          .whereNull('claimed_until')
+          .orWhere('claimed_until', '<', now.toISOString()),
+      )
+      .update({
+        claim_token: token,
+        claimed_until: until.toISOString(),
+        claims: this.knex.raw('claims + 1'),
+      });
+    return updated === 1;
+  }
+
+  /**
+   * Records a delivery's outcome and its audit event, in one transaction, if the claim `token`
+   * still holds it; false when another dispatcher took it over (then that one records it).
+   */
+  async finishOutbox(
+    id: number,
+    token: string,
+    outcome: DeliveryOutcome,
+    event: AuditEventDraft,
+  ): Promise<boolean> {
+    return this.knex.transaction(async tx => {
+      const updated = await tx('canary_outbox')
+        .where({ id, status: 'pending', claim_token: token })
+        .update({
+          status: outcome.ok ? 'delivered' : 'failed',
+          outcome: JSON.stringify(outcome),
+          finished_at: event.at,
+        });
+      if (updated !== 1) return false;
+      await appendEvents(tx, [event]);
+      return true;
     });
   }
 
@@ -152,34 +283,51 @@ export class RolloutStore {
     return rows.map(fromRow);
   }
 
-  /** Newest first, paged by an opaque cursor. */
+  /**
+   * Filtered and sorted, ties broken by id in the same direction, paged by keyset: the opaque
+   * cursor holds the last row's sort value and id, and the sort and order it was made for.
+   */
   async list(query: RolloutQuery): Promise<Page<RolloutRecord>> {
+    const { sort, order } = query;
+    const column = SORT_COLUMNS[sort];
     const q = this.knex('canary_rollouts')
       .orderBy([
-        { column: 'created_at', order: 'desc' },
-        { column: 'id', order: 'desc' },
+        { column, order },
+        { column: 'id', order },
       ])
       .limit(query.limit + 1);
     if (query.entityRef) q.where('entity_ref', query.entityRef);
-    if (query.phase) q.where('phase', query.phase);
+    if (query.owner) q.where('owner_ref', query.owner);
+    if (query.system) q.where('system_ref', query.system);
+    if (query.phases) q.whereIn('phase', query.phases);
+    if (query.active === true) q.whereNotIn('phase', FINAL_PHASES);
+    if (query.active === false) q.whereIn('phase', FINAL_PHASES);
+    if (query.createdAfter) q.where('created_at', '>=', query.createdAfter);
+    if (query.createdBefore) q.where('created_at', '<', query.createdBefore);
     if (query.cursor) {
-      const [createdAt, id] = decodeCursor(query.cursor, 2);
+      const [cursorSort, cursorOrder, value, id] = decodeCursor(
+        query.cursor,
+        4,
+      );
+      if (cursorSort !== sort || cursorOrder !== order) {
+        throw new InputError(
+          `Invalid cursor: it pages sort=${cursorSort}&order=${cursorOrder}, not sort=${sort}&order=${order}; start again without a cursor`,
+        );
+      }
+      const beyond = order === 'asc' ? '>' : '<';
       q.where(inner =>
         inner
-          .where('created_at', '<', createdAt)
-          .orWhere(same =>
-            same.where('created_at', createdAt).where('id', '<', id),
-          ),
+          .where(column, beyond, value)
+          .orWhere(same => same.where(column, value).where('id', beyond, id)),
       );
     }
     const rows = await q;
-    const items = rows.slice(0, query.limit).map(fromRow);
-    const last = items[items.length - 1];
+    const last = rows[query.limit - 1];
     return {
-      items,
+      items: rows.slice(0, query.limit).map(fromRow),
       nextCursor:
-        rows.length > query.limit && last
-          ? encodeCursor([last.createdAt, last.id])
+        rows.length > query.limit
+          ? encodeCursor([sort, order, last[column], last.id])
           : undefined,
     };
   }
@@ -206,6 +354,36 @@ export class RolloutStore {
         rows.length > query.limit && last
           ? encodeCursor([String(last.id)])
           : undefined,
+    };
+  }
+
+  /**
+   * Deletes the measurements and verdicts taken before `before` (UTC ISO), a batch per statement
+   * so that no statement locks much of a table. The audit trail is never pruned.
+   */
+  async pruneMeasurements(
+    before: string,
+    batchSize = PRUNE_BATCH,
+  ): Promise<{ measurements: number; verdicts: number }> {
+    const prune = async (table: string) => {
+      let total = 0;
+      for (;;) {
+        const deleted = await this.knex(table)
+          .whereIn(
+            'id',
+            this.knex(table)
+              .select('id')
+              .where('taken_at', '<', before)
+              .limit(batchSize),
+          )
+          .delete();
+        total += deleted;
+        if (deleted < batchSize) return total;
+      }
+    };
+    return {
+      measurements: await prune('canary_measurements'),
+      verdicts: await prune('canary_verdicts'),
     };
   }
 
@@ -275,6 +453,18 @@ export class RolloutStore {
   }
 }
 
+/**
+ * On a SQLite file, the write-ahead log: a commit then syncs one file instead of two (~1.4 ms
+ * instead of ~4 ms here), with the same durability, and readers no longer wait for the writer.
+ * Measured with `yarn bench:engine`; a no-op for in-memory SQLite and for PostgreSQL.
+ */
+async function useWriteAheadLog(knex: Knex) {
+  if (knex.client.config.client !== 'better-sqlite3') return;
+  const { filename } = knex.client.connectionSettings as { filename?: string };
+  if (!filename || filename === ':memory:') return;
+  await knex.raw('PRAGMA journal_mode = WAL');
+}
+
 function activeConflict(rollout: RolloutRecord, otherId?: string) {
   return new ConflictError(
     `${rollout.target.namespace}/${
@@ -298,6 +488,8 @@ function toRow(rollout: RolloutRecord) {
   return {
     id: rollout.id,
     entity_ref: rollout.entityRef,
+    owner_ref: rollout.owner ?? null,
+    system_ref: rollout.system ?? null,
     phase: rollout.phase,
     active_target: isFinalPhase(rollout.phase) ? null : targetKey(rollout),
     revision: rollout.revision,
@@ -312,9 +504,23 @@ function fromRow(row: { state: string }): RolloutRecord {
 }
 
 /**
+ * Appends events of rollouts that are not being saved. A no-op update of each rollout's row takes
+ * its row lock first, the lock a save holds, so the hash read next is the chain's last.
+ */
+async function appendEvents(tx: Knex.Transaction, events: AuditEventDraft[]) {
+  const ids = [...new Set(events.map(e => e.rolloutId))].sort();
+  for (const id of ids) {
+    await tx('canary_rollouts')
+      .where({ id })
+      .update({ revision: tx.ref('revision') });
+  }
+  await insertEvents(tx, events);
+}
+
+/**
  * Appends events to the audit trail, each chained to the previous event of its rollout. Callers
- * hold the rollout's revision (or insert it new) in the same transaction, so no two writers
- * extend one rollout's chain at once.
+ * hold the rollout's row lock (by saving it, inserting it new, or appendEvents) in the same
+ * transaction, so no two writers extend one rollout's chain at once.
  */
 async function insertEvents(tx: Knex.Transaction, events: AuditEventDraft[]) {
   const lastHash = new Map<string, string>();

@@ -1,5 +1,9 @@
 import { z } from 'zod';
-import type { Strategy } from '@canary-release/backstage-plugin-canary-common';
+import {
+  Strategy,
+  WEBHOOK_TYPES,
+  Webhook,
+} from '@canary-release/backstage-plugin-canary-common';
 
 /**
  * Strategies as people write them (in `canary.defaults` and in a launch request): durations as
@@ -18,6 +22,9 @@ const UNIT_MS: Record<string, number> = {
 const MIN_DURATION_MS = 100;
 const MAX_STAGE_DURATION_MS = 30 * UNIT_MS.d;
 const MAX_INTERVAL_MS = UNIT_MS.h;
+const MAX_WEBHOOK_TIMEOUT_MS = UNIT_MS.m;
+const DEFAULT_WEBHOOK_TIMEOUT_MS = 10 * UNIT_MS.s;
+const DEFAULT_WEBHOOK_RETRIES = 2;
 
 /** Parses `30s`-style durations; undefined when the text is not one. */
 export function parseDuration(text: string): number | undefined {
@@ -141,6 +148,30 @@ const analysisInput = z.strictObject({
   alpha: z.number().gt(0).lt(0.5).optional(),
 });
 
+const webhookInput = z.strictObject({
+  name: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/,
+      'must be letters, digits, ".", "_" or "-", at most 63',
+    ),
+  type: z.enum(WEBHOOK_TYPES),
+  url: z
+    .string()
+    .max(2048)
+    .pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }))
+    .refine(
+      url => !new URL(url).username && !new URL(url).password,
+      'must not carry credentials',
+    ),
+  timeout: duration(MAX_WEBHOOK_TIMEOUT_MS).optional(),
+  retries: z.number().int().min(0).max(5).optional(),
+  metadata: z
+    .record(z.string().max(63), z.string().max(1000))
+    .refine(m => Object.keys(m).length <= 20, 'at most 20 entries')
+    .optional(),
+});
+
 /** A strategy or a partial one (a launch request overrides the configured defaults). */
 export const strategyInputSchema = z
   .strictObject({
@@ -148,6 +179,14 @@ export const strategyInputSchema = z
     analysis: analysisInput.optional(),
     dedicatedBaseline: z.boolean().optional(),
     progressDeadline: duration(MAX_STAGE_DURATION_MS).optional(),
+    webhooks: z
+      .array(webhookInput)
+      .max(20)
+      .refine(
+        hooks => new Set(hooks.map(h => h.name)).size === hooks.length,
+        'webhook names must be unique',
+      )
+      .optional(),
   })
   .superRefine((strategy, ctx) => {
     strategy.stages?.forEach((stage, i) => {
@@ -175,7 +214,22 @@ export const strategyInputSchema = z
 /** The parsed (millisecond) form of a strategy input. */
 export type StrategyInput = z.output<typeof strategyInputSchema>;
 
-/** Resolves a launch request's strategy over the defaults: stages replace, analysis merges. */
+/** The webhooks of a strategy input, with their defaults. */
+function resolveWebhooks(input: StrategyInput | undefined): Webhook[] {
+  return (input?.webhooks ?? []).map(hook => ({
+    name: hook.name,
+    type: hook.type,
+    url: hook.url,
+    timeoutMs: hook.timeout ?? DEFAULT_WEBHOOK_TIMEOUT_MS,
+    retries: hook.retries ?? DEFAULT_WEBHOOK_RETRIES,
+    ...(hook.metadata && { metadata: hook.metadata }),
+  }));
+}
+
+/**
+ * Resolves a launch request's strategy over the defaults: stages replace, analysis merges,
+ * webhooks add up (one of the same name replaces the earlier one).
+ */
 export function resolveStrategy(
   defaults: Strategy,
   input: StrategyInput | undefined,
@@ -190,6 +244,12 @@ export function resolveStrategy(
     })) ?? defaults.stages;
   const analysis = input?.analysis ?? {};
   const base = defaults.analysis;
+  const webhooks = new Map(
+    [...(defaults.webhooks ?? []), ...resolveWebhooks(input)].map(hook => [
+      hook.name,
+      hook,
+    ]),
+  );
   return {
     stages,
     dedicatedBaseline: input?.dedicatedBaseline ?? defaults.dedicatedBaseline,
@@ -218,6 +278,7 @@ export function resolveStrategy(
         },
       },
     },
+    webhooks: [...webhooks.values()],
   };
 }
 

@@ -103,6 +103,37 @@ export interface Strategy {
    * or a promotion before it gives up: a stage rolls back, a promotion fails.
    */
   progressDeadlineMs: number;
+  /** HTTP hooks called around the rollout, like Flagger's. Absent on rollouts stored before. */
+  webhooks?: Webhook[];
+}
+
+/**
+ * When a webhook is called. `pre-rollout` and `confirm-promotion` are gates (the rollout waits for
+ * a 2xx); `post-rollout` (any final phase) and `rollback` (entering RollingBack) only tell.
+ *
+ * @public
+ */
+export const WEBHOOK_TYPES = [
+  'pre-rollout',
+  'confirm-promotion',
+  'post-rollout',
+  'rollback',
+] as const;
+
+/** @public */
+export type WebhookType = (typeof WEBHOOK_TYPES)[number];
+
+/** An HTTP hook: a POST with the rollout's state as JSON. Durations are milliseconds. @public */
+export interface Webhook {
+  name: string;
+  type: WebhookType;
+  url: string;
+  /** Per attempt. */
+  timeoutMs: number;
+  /** Further attempts after a failed one (a timeout, no connection, 408, 429 or 5xx). */
+  retries: number;
+  /** Sent along in every call. Readers of the rollout see it: no secrets here. */
+  metadata?: Record<string, string>;
 }
 
 /** Latency histogram: counts[i] observations <= bounds[i] (seconds); the last count is open. @public */
@@ -189,10 +220,32 @@ export interface RolloutAnalysisState {
   judgeState?: JudgeState;
 }
 
+/**
+ * A provider of a rollout that fails: the metrics provider, the traffic router or the workload
+ * controller, when reading (the metrics, the world) or when acting (an action the engine retries
+ * every tick).
+ *
+ * @public
+ */
+export interface ProviderFault {
+  provider: 'metrics' | 'router' | 'workload';
+  operation: 'read' | 'write';
+  /** The provider's kind, from the rollout's target (e.g. `prometheus`, `istio`). */
+  kind: string;
+  /** The first failure's message. */
+  error: string;
+  /** When the first failure was seen. */
+  since: string;
+}
+
 /** A rollout as the API returns it. Times are ISO 8601 strings. @public */
 export interface Rollout {
   id: string;
   entityRef: string;
+  /** The entity's owner at launch (`spec.owner`) as a full ref, e.g. `group:default/guests`. */
+  owner?: string;
+  /** The entity's system at launch (`spec.system`) as a full ref, e.g. `system:default/shop`. */
+  system?: string;
   target: RolloutTarget;
   stableVersion: string;
   canaryVersion: string;
@@ -213,6 +266,21 @@ export interface Rollout {
   analysis: RolloutAnalysisState;
   /** Where a rollback ends: RolledBack (automatic) or Aborted (a user). */
   rollbackEndPhase?: 'RolledBack' | 'Aborted';
+  /**
+   * The providers failing right now, each from its first failure until it answers again (the
+   * audit events `provider-fault` and `provider-recovered` mark both ends). Absent when all
+   * answer; dropped when the rollout ends.
+   */
+  faults?: ProviderFault[];
+  /**
+   * The current stage passed, but confirm-promotion webhooks have not answered 2xx yet: the engine
+   * keeps asking (and keeps watching the metrics) until they do.
+   */
+  promotionGate?: {
+    stageIndex: number;
+    refusedSince: string;
+    refusedBy: string[];
+  };
   createdBy: string;
   reason?: string;
   createdAt: string;

@@ -1,0 +1,81 @@
+import type {
+  ProviderFault,
+  RolloutTarget,
+} from '@canary-release/backstage-plugin-canary-common';
+
+/** A provider of a rollout, as faults name it. */
+export type ProviderRole = ProviderFault['provider'];
+
+/**
+ * What one tick saw of each provider for one operation: its error while it fails, null when it
+ * answered (or had nothing to do); absent when the tick did not use it.
+ */
+export type ProviderOutcome = Partial<Record<ProviderRole, string | null>>;
+
+/** The open faults after a tick, and those that started or ended in it. */
+export interface FaultChanges {
+  open: ProviderFault[];
+  started: ProviderFault[];
+  ended: ProviderFault[];
+}
+
+const SUBJECT: Record<ProviderRole, string> = {
+  metrics: 'the metrics',
+  router: 'the traffic router',
+  workload: 'the workload',
+};
+
+/** What fails, in words: "Reading the metrics (prometheus)". */
+export function faultTitle(fault: ProviderFault): string {
+  const verb = fault.operation === 'read' ? 'Reading' : 'Changing';
+  return `${verb} ${SUBJECT[fault.provider]} (${fault.kind})`;
+}
+
+/** The rollout's message while `faults` last. */
+export function describeFaults(faults: ProviderFault[]): string {
+  return faults
+    .map(f => `${faultTitle(f)} has failed since ${f.since}: ${f.error}`)
+    .join('; ');
+}
+
+/**
+ * Compares the open faults with what a tick saw. A fault is one provider and operation, from its
+ * first failure to the first success, whatever it answers in between: a long outage is one fault,
+ * not one per tick. A provider that cannot be read is not also reported as failing to act.
+ */
+export function updateFaults(
+  before: ProviderFault[],
+  operation: ProviderFault['operation'],
+  outcome: ProviderOutcome,
+  target: RolloutTarget,
+  now: string,
+): FaultChanges {
+  const open: ProviderFault[] = [];
+  const ended: ProviderFault[] = [];
+  for (const fault of before) {
+    const answered =
+      fault.operation === operation && outcome[fault.provider] === null;
+    (answered ? ended : open).push(fault);
+  }
+  const started: ProviderFault[] = [];
+  for (const provider of Object.keys(outcome) as ProviderRole[]) {
+    const error = outcome[provider];
+    if (typeof error !== 'string') continue;
+    const known = open.some(
+      f =>
+        f.provider === provider &&
+        (f.operation === operation || f.operation === 'read'),
+    );
+    if (known) continue;
+    const fault: ProviderFault = {
+      provider,
+      operation,
+      kind: target[provider],
+      error,
+      since: now,
+    };
+    started.push(fault);
+    open.push(fault);
+  }
+  return { open, started, ended };
+}
