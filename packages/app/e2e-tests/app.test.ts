@@ -31,3 +31,18 @@ test('App should render the welcome page', async ({ page }) => {
     page.getByRole('link', { name: 'APIs', exact: true }),
   ).toBeVisible();
 });
+
+test('the sidebar leads to the notifications page', async ({ page }) => {
+  await page.goto('/');
+  await page.getByRole('button', { name: 'Enter' }).click();
+
+  await page
+    .getByRole('navigation', { name: 'sidebar nav' })
+    .getByRole('link', { name: 'Notifications' })
+    .click();
+
+  await expect(page).toHaveURL(/\/notifications$/);
+  await expect(
+    page.getByRole('heading', { name: 'Notifications' }).first(),
+  ).toBeVisible();
+});

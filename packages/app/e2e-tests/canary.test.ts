@@ -217,7 +217,10 @@ test('the tab shows its data soon after navigation', async ({ page }) => {
 
   // Within the app: from the entity's overview to the tab, as a user clicks it.
   await page.goto('/catalog/default/component/demo-shop');
-  const tab = page.getByRole('link', { name: 'Canary', exact: true });
+  // The entity's tab, not the sidebar's link to the Canary page.
+  const tab = page
+    .getByRole('main')
+    .getByRole('link', { name: 'Canary', exact: true });
   await expect(tab).toBeVisible();
   start = Date.now();
   await tab.click();

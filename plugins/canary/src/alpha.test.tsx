@@ -1,5 +1,6 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
+import { coreExtensionData } from '@backstage/frontend-plugin-api';
 import {
   createExtensionTester,
   renderInTestApp,
@@ -14,13 +15,26 @@ import {
   permissionApi,
 } from './__testUtils__/fixtures';
 import { canaryApiRef } from './api';
-import canaryPlugin, { entityCanaryContent } from './alpha';
+import canaryPlugin, { canaryPage, entityCanaryContent } from './alpha';
 
 describe('canary plugin (new frontend system)', () => {
-  it('is the canary plugin with its API and entity tab', () => {
+  it('is the canary plugin with its API, page and entity tab', () => {
     expect(canaryPlugin.id).toBe('canary');
     expect(canaryPlugin.getExtension('api:canary')).toBeDefined();
+    expect(canaryPlugin.getExtension('page:canary')).toBeDefined();
     expect(canaryPlugin.getExtension('entity-content:canary')).toBeDefined();
+  });
+
+  it('adds the Canary page at /canary, with what the sidebar needs to list it', () => {
+    const tester = createExtensionTester(canaryPage);
+
+    expect(tester.get(coreExtensionData.routePath)).toBe('/canary');
+    // The app's nav lists pages with a title, an icon and a route.
+    expect(tester.get(coreExtensionData.title)).toBe('Canary');
+    expect(tester.get(coreExtensionData.icon)).toBeDefined();
+    expect(tester.get(coreExtensionData.routeRef)).toBe(
+      canaryPlugin.routes.root,
+    );
   });
 
   it('adds a Canary tab to Component entities only', () => {

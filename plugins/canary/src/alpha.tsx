@@ -1,11 +1,15 @@
+import CallSplitIcon from '@material-ui/icons/CallSplit';
 import {
   ApiBlueprint,
   createFrontendPlugin,
+  createRouteRef,
   discoveryApiRef,
   fetchApiRef,
+  PageBlueprint,
 } from '@backstage/frontend-plugin-api';
 import { EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
 import { canaryApiRef, CanaryClient } from './api';
+import { ENTITY_TAB_PATH } from './routes';
 
 /**
  * The canary client, for the new frontend system.
@@ -30,7 +34,7 @@ export const canaryApi = ApiBlueprint.make({
  */
 export const entityCanaryContent = EntityContentBlueprint.make({
   params: {
-    path: '/canary',
+    path: ENTITY_TAB_PATH,
     title: 'Canary',
     filter: { kind: 'component' },
     loader: () =>
@@ -38,8 +42,30 @@ export const entityCanaryContent = EntityContentBlueprint.make({
   },
 });
 
+/** The Canary page's route, for the new frontend system. */
+const canaryPageRouteRef = createRouteRef();
+
 /**
- * The canary plugin for the new frontend system: the Canary entity tab and its API.
+ * The Canary page at `/canary`, with its sidebar entry (the app's nav lists pages that have a
+ * title and an icon): rollouts across the catalog and the audit trail.
+ *
+ * @alpha
+ */
+export const canaryPage = PageBlueprint.make({
+  params: {
+    path: '/canary',
+    title: 'Canary',
+    icon: <CallSplitIcon />,
+    routeRef: canaryPageRouteRef,
+    // The page has its own header, with the Rollouts and Audit tabs.
+    noHeader: true,
+    loader: () => import('./components/CanaryPage').then(m => <m.CanaryPage />),
+  },
+});
+
+/**
+ * The canary plugin for the new frontend system: the Canary page, the Canary entity tab and
+ * their API.
  *
  * @alpha
  */
@@ -47,5 +73,6 @@ export default createFrontendPlugin({
   pluginId: 'canary',
   title: 'Canary',
   info: { packageJson: () => import('../package.json') },
-  extensions: [canaryApi, entityCanaryContent],
+  routes: { root: canaryPageRouteRef },
+  extensions: [canaryApi, entityCanaryContent, canaryPage],
 });

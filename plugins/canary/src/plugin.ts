@@ -6,7 +6,7 @@ import {
   fetchApiRef,
 } from '@backstage/core-plugin-api';
 import { canaryApiRef, CanaryClient } from './api';
-import { rootRouteRef } from './routes';
+import { entityContentRouteRef, rootRouteRef } from './routes';
 
 /**
  * The canary plugin for the legacy frontend system. The new frontend system uses the default
@@ -39,6 +39,21 @@ export const EntityCanaryContent = canaryPlugin.provide(
     name: 'EntityCanaryContent',
     component: () =>
       import('./components/CanaryContent').then(m => m.CanaryContent),
+    mountPoint: entityContentRouteRef,
+  }),
+);
+
+/**
+ * The Canary page (legacy frontend system): rollouts across the catalog, launching one for any
+ * set-up entity, and the audit trail with its export, e.g.
+ * `<Route path="/canary" element={<CanaryPage />} />` and a sidebar item to `/canary`.
+ *
+ * @public
+ */
+export const CanaryPage = canaryPlugin.provide(
+  createRoutableExtension({
+    name: 'CanaryPage',
+    component: () => import('./components/CanaryPage').then(m => m.CanaryPage),
     mountPoint: rootRouteRef,
   }),
 );

@@ -1,7 +1,12 @@
 import type { ReactNode } from 'react';
 import { ResponseError } from '@backstage/errors';
 import type { Entity } from '@backstage/catalog-model';
-import { EntityProvider } from '@backstage/plugin-catalog-react';
+import {
+  catalogApiRef,
+  EntityProvider,
+  entityRouteRef,
+} from '@backstage/plugin-catalog-react';
+import { catalogApiMock } from '@backstage/plugin-catalog-react/testUtils';
 import {
   permissionApiRef,
   type PermissionApi,
@@ -315,6 +320,7 @@ export function mockCanaryApi(
     performAction: jest.fn(),
     getAnalysis: jest.fn().mockResolvedValue(makeAnalysis()),
     listAuditEvents: jest.fn().mockResolvedValue({ items: [makeAuditEvent()] }),
+    exportAuditEvents: jest.fn(),
     getStrategies: jest.fn().mockResolvedValue(makeStrategies()),
   };
 }
@@ -328,13 +334,20 @@ export function permissionApi(allowed: boolean): PermissionApi {
   } as unknown as PermissionApi;
 }
 
-/** Renders inside a test app with the given canary API, permissions and entity. */
+/**
+ * Renders inside a test app with the given canary API, permissions, entity and catalog, at the
+ * given URL; entity pages are mounted at `/catalog/:namespace/:kind/:name`.
+ */
 export function renderWithApis(
   element: ReactNode,
   options: {
     canaryApi: CanaryApi;
     allowed?: boolean;
     entity?: Entity;
+    /** The catalog's entities. */
+    catalog?: Entity[];
+    /** The URL, e.g. `/?filters[owner]=group:default/a`. */
+    url?: string;
   },
 ) {
   return renderInTestApp(
@@ -342,12 +355,17 @@ export function renderWithApis(
       apis={[
         [canaryApiRef, options.canaryApi],
         [permissionApiRef, permissionApi(options.allowed ?? true)],
+        [catalogApiRef, catalogApiMock({ entities: options.catalog ?? [] })],
       ]}
     >
       <EntityProvider entity={options.entity ?? annotatedEntity}>
         {element}
       </EntityProvider>
     </TestApiProvider>,
+    {
+      routeEntries: options.url ? [options.url] : undefined,
+      mountedRoutes: { '/catalog/:namespace/:kind/:name': entityRouteRef },
+    },
   );
 }
 

@@ -85,23 +85,46 @@ export interface StrategyCatalog {
 }
 
 /**
- * Filters and paging of `GET /rollouts`.
+ * What `GET /rollouts` can sort by.
+ *
+ * @public
+ */
+export type RolloutSortField =
+  | 'createdAt'
+  | 'updatedAt'
+  | 'entityRef'
+  | 'phase';
+
+/**
+ * Filters, order and paging of `GET /rollouts`. A cursor is only valid with the sort and order
+ * of the page it came from.
  *
  * @public
  */
 export interface ListRolloutsRequest {
   entityRef?: string;
-  phase?: Phase;
+  /** One phase or several (any of them). */
+  phase?: Phase | Phase[];
+  /** The owner of the rollout's entity, e.g. `group:default/team-a`. */
+  owner?: string;
+  /** The system of the rollout's entity, e.g. `system:default/shop`. */
+  system?: string;
+  /** ISO 8601 time, inclusive. */
+  createdAfter?: string;
+  /** ISO 8601 time, exclusive. */
+  createdBefore?: string;
+  sort?: RolloutSortField;
+  order?: 'asc' | 'desc';
   limit?: number;
   cursor?: string;
 }
 
 /**
- * Filters and paging of `GET /audit` (JSON format).
+ * The filters of the audit trail, shared by the list and the export.
  *
  * @public
  */
-export interface ListAuditEventsRequest {
+export interface AuditFilter {
   entityRef?: string;
   rolloutId?: string;
   actor?: string;
@@ -110,8 +133,27 @@ export interface ListAuditEventsRequest {
   from?: string;
   /** ISO 8601 time, exclusive. */
   to?: string;
+}
+
+/**
+ * Filters and paging of `GET /audit` (JSON format).
+ *
+ * @public
+ */
+export interface ListAuditEventsRequest extends AuditFilter {
   limit?: number;
   cursor?: string;
+}
+
+/**
+ * A download of the whole filtered audit trail (`GET /audit/export`).
+ *
+ * @public
+ */
+export interface AuditExport {
+  blob: Blob;
+  /** The file name the server suggests. */
+  filename: string;
 }
 
 /**
@@ -121,7 +163,7 @@ export interface ListAuditEventsRequest {
  * @public
  */
 export interface CanaryApi {
-  /** Rollouts, newest first. */
+  /** Rollouts across the catalog, newest first unless sorted otherwise. */
   listRollouts(request?: ListRolloutsRequest): Promise<Page<Rollout>>;
   getRollout(id: string): Promise<Rollout>;
   launchRollout(request: LaunchRolloutRequest): Promise<Rollout>;
@@ -133,7 +175,13 @@ export interface CanaryApi {
   ): Promise<Rollout>;
   /** Every measurement and verdict of a rollout, as time series per metric and arm. */
   getAnalysis(id: string): Promise<RolloutAnalysis>;
+  /** The audit trail, oldest first. */
   listAuditEvents(request?: ListAuditEventsRequest): Promise<Page<AuditEvent>>;
+  /** Every event matching the filter, as a CSV or JSON file. */
+  exportAuditEvents(
+    format: 'csv' | 'json',
+    filter?: AuditFilter,
+  ): Promise<AuditExport>;
   /** The configured default strategy and presets, for the launch dialog. */
   getStrategies(): Promise<StrategyCatalog>;
 }

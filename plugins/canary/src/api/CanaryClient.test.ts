@@ -39,6 +39,40 @@ describe('CanaryClient', () => {
     });
   });
 
+  it('sends every filter, the sort and the phases as a comma list', async () => {
+    let url: URL | undefined;
+    server.use(
+      http.get(`${BASE}/rollouts`, ({ request }) => {
+        url = new URL(request.url);
+        return HttpResponse.json({ items: [] });
+      }),
+    );
+
+    await client.listRollouts({
+      phase: ['Progressing', 'AwaitingApproval'],
+      owner: 'group:default/team-a',
+      system: 'system:default/shop',
+      createdAfter: '2026-01-01T00:00:00.000Z',
+      createdBefore: '2026-02-01T00:00:00.000Z',
+      sort: 'updatedAt',
+      order: 'asc',
+      limit: 50,
+      cursor: 'c1',
+    });
+
+    expect(Object.fromEntries(url!.searchParams)).toEqual({
+      phase: 'Progressing,AwaitingApproval',
+      owner: 'group:default/team-a',
+      system: 'system:default/shop',
+      createdAfter: '2026-01-01T00:00:00.000Z',
+      createdBefore: '2026-02-01T00:00:00.000Z',
+      sort: 'updatedAt',
+      order: 'asc',
+      limit: '50',
+      cursor: 'c1',
+    });
+  });
+
   it('gets a rollout and its analysis by id', async () => {
     server.use(
       http.get(`${BASE}/rollouts/r%2F1`, () =>
@@ -113,6 +147,102 @@ describe('CanaryClient', () => {
       limit: '200',
       format: 'json',
     });
+  });
+
+  it('asks the audit trail for a page after the cursor, with every filter', async () => {
+    let url: URL | undefined;
+    server.use(
+      http.get(`${BASE}/audit`, ({ request }) => {
+        url = new URL(request.url);
+        return HttpResponse.json({ items: [], nextCursor: 'a3' });
+      }),
+    );
+
+    const page = await client.listAuditEvents({
+      entityRef: 'component:default/demo-shop',
+      actor: 'user:default/alice',
+      action: 'approve',
+      from: '2026-01-01T00:00:00.000Z',
+      to: '2026-01-02T00:00:00.000Z',
+      limit: 25,
+      cursor: 'a2',
+    });
+
+    expect(page.nextCursor).toBe('a3');
+    expect(Object.fromEntries(url!.searchParams)).toEqual({
+      entityRef: 'component:default/demo-shop',
+      actor: 'user:default/alice',
+      action: 'approve',
+      from: '2026-01-01T00:00:00.000Z',
+      to: '2026-01-02T00:00:00.000Z',
+      limit: '25',
+      cursor: 'a2',
+      format: 'json',
+    });
+  });
+
+  it('downloads the export with the filters and the name the server gives', async () => {
+    let url: URL | undefined;
+    let authorization: string | null = null;
+    server.use(
+      http.get(`${BASE}/audit/export`, ({ request }) => {
+        url = new URL(request.url);
+        authorization = request.headers.get('authorization');
+        return new HttpResponse('id,at,action\n1,2026-01-01,approve\n', {
+          headers: {
+            'Content-Type': 'text/csv',
+            'Content-Disposition': 'attachment; filename="canary-audit.csv"',
+          },
+        });
+      }),
+    );
+    const authenticated = new CanaryClient({
+      discoveryApi: mockApis.discovery({ baseUrl: 'http://localhost:7007' }),
+      fetchApi: {
+        fetch: (input, init) =>
+          fetch(input, {
+            ...init,
+            headers: { ...init?.headers, Authorization: 'Bearer t0ken' },
+          }),
+      },
+    });
+
+    const file = await authenticated.exportAuditEvents('csv', {
+      action: 'approve',
+      actor: 'user:default/alice',
+    });
+
+    expect(Object.fromEntries(url!.searchParams)).toEqual({
+      action: 'approve',
+      actor: 'user:default/alice',
+      format: 'csv',
+    });
+    expect(authorization).toBe('Bearer t0ken');
+    expect(file.filename).toBe('canary-audit.csv');
+    expect(await file.blob.text()).toBe('id,at,action\n1,2026-01-01,approve\n');
+  });
+
+  it('names a JSON export itself when the server gives no name, and rejects errors', async () => {
+    server.use(
+      http.get(`${BASE}/audit/export`, ({ request }) =>
+        new URL(request.url).searchParams.get('actor')
+          ? HttpResponse.json(
+              { error: { name: 'NotAllowedError', message: 'no' } },
+              { status: 403 },
+            )
+          : HttpResponse.json([]),
+      ),
+    );
+
+    const file = await client.exportAuditEvents('json');
+    expect(file.filename).toBe('canary-audit.json');
+    expect(await file.blob.text()).toBe('[]');
+
+    const error = await client
+      .exportAuditEvents('json', { actor: 'user:default/bob' })
+      .catch(e => e);
+    expect(error).toBeInstanceOf(ResponseError);
+    expect(error.statusCode).toBe(403);
   });
 
   it('gets the configured strategies', async () => {

@@ -8,6 +8,8 @@ import type {
   RolloutAnalysis,
 } from '@canary-release/backstage-plugin-canary-common';
 import type {
+  AuditExport,
+  AuditFilter,
   CanaryApi,
   LaunchRolloutRequest,
   ListAuditEventsRequest,
@@ -16,6 +18,12 @@ import type {
 } from './CanaryApi';
 
 type Query = Record<string, string | number | undefined>;
+
+interface RequestOptions {
+  method?: 'GET' | 'POST';
+  query?: Query;
+  body?: unknown;
+}
 
 /**
  * The {@link CanaryApi} over HTTP, using the app's discovery and fetch APIs (which add the
@@ -35,7 +43,10 @@ export class CanaryClient implements CanaryApi {
   async listRollouts(
     request: ListRolloutsRequest = {},
   ): Promise<Page<Rollout>> {
-    return this.request('/rollouts', { query: { ...request } });
+    const { phase, ...rest } = request;
+    return this.request('/rollouts', {
+      query: { ...rest, phase: [phase ?? []].flat().join(',') },
+    });
   }
 
   async getRollout(id: string): Promise<Rollout> {
@@ -67,14 +78,40 @@ export class CanaryClient implements CanaryApi {
     return this.request('/audit', { query: { ...request, format: 'json' } });
   }
 
+  async exportAuditEvents(
+    format: 'csv' | 'json',
+    filter: AuditFilter = {},
+  ): Promise<AuditExport> {
+    // Fetched rather than linked: the backend wants the user's token, which only fetchApi adds.
+    const response = await this.fetch('/audit/export', {
+      query: { ...filter, format },
+    });
+    const disposition = response.headers.get('Content-Disposition') ?? '';
+    return {
+      blob: await response.blob(),
+      filename:
+        /filename="?([^";]+)"?/.exec(disposition)?.[1] ??
+        `canary-audit.${format}`,
+    };
+  }
+
   async getStrategies(): Promise<StrategyCatalog> {
     return this.request('/strategies');
   }
 
   private async request<T>(
     path: string,
-    options: { method?: 'GET' | 'POST'; query?: Query; body?: unknown } = {},
+    options: RequestOptions = {},
   ): Promise<T> {
+    const response = await this.fetch(path, options);
+    return response.json();
+  }
+
+  /** Sends the request with the user's credentials; rejects on an error status. */
+  private async fetch(
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<Response> {
     const baseUrl = await this.discoveryApi.getBaseUrl('canary');
     const response = await this.fetchApi.fetch(
       `${baseUrl}${path}${toQueryString(options.query)}`,
@@ -89,7 +126,7 @@ export class CanaryClient implements CanaryApi {
     if (!response.ok) {
       throw await ResponseError.fromResponse(response);
     }
-    return (await response.json()) as T;
+    return response;
   }
 }
 

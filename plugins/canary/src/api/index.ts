@@ -1,5 +1,7 @@
 export { canaryApiRef } from './CanaryApi';
 export type {
+  AuditExport,
+  AuditFilter,
   CanaryApi,
   DurationString,
   LaunchAnalysis,
@@ -8,6 +10,7 @@ export type {
   LaunchStrategy,
   ListAuditEventsRequest,
   ListRolloutsRequest,
+  RolloutSortField,
   StrategyCatalog,
 } from './CanaryApi';
 export { CanaryClient } from './CanaryClient';

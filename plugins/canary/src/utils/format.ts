@@ -1,4 +1,5 @@
 import { parseEntityRef } from '@backstage/catalog-model';
+import type { Rollout } from '@canary-release/backstage-plugin-canary-common';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -73,4 +74,31 @@ export function formatActor(actor: string): string {
   } catch {
     return actor;
   }
+}
+
+/** The rollout's stage and its weight, e.g. `2 of 3 (25 %)`, or `Not started`. */
+export function formatStage(rollout: Rollout): string {
+  const stage = rollout.strategy.stages[rollout.stageIndex];
+  return stage
+    ? `${rollout.stageIndex + 1} of ${rollout.strategy.stages.length} (${
+        stage.weight
+      } %)`
+    : 'Not started';
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** An ISO time as the value of a `datetime-local` input, in the browser's time zone. */
+export function toLocalInput(iso: string | undefined): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(
+    d.getHours(),
+  )}:${pad(d.getMinutes())}`;
+}
+
+/** The value of a `datetime-local` input (local time) as an ISO time; empty as undefined. */
+export function fromLocalInput(value: string): string | undefined {
+  const ms = Date.parse(value);
+  return value && !Number.isNaN(ms) ? new Date(ms).toISOString() : undefined;
 }

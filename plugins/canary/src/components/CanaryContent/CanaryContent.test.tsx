@@ -86,6 +86,23 @@ describe('CanaryContent', () => {
     ).toBeInTheDocument();
   });
 
+  it('opens on the rollout a link names, e.g. from the audit trail', async () => {
+    const canaryApi = mockCanaryApi([
+      makeRollout(),
+      makeRollout({ id: 'r-0', canaryVersion: '1.0.9', phase: 'RolledBack' }),
+    ]);
+
+    await renderWithApis(<CanaryContent />, {
+      canaryApi,
+      url: '/?rollout=r-0',
+    });
+
+    expect(
+      await screen.findByText('demo-service: canary 1.0.9'),
+    ).toBeInTheDocument();
+    expect(screen.getByText('Show the latest rollout')).toBeInTheDocument();
+  });
+
   it('offers to launch when the entity has no rollouts', async () => {
     const canaryApi = mockCanaryApi([]);
 

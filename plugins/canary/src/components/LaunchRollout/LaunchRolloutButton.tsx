@@ -1,14 +1,9 @@
 import { useState } from 'react';
 import Button from '@material-ui/core/Button';
 import Tooltip from '@material-ui/core/Tooltip';
-import { usePermission } from '@backstage/plugin-permission-react';
-import {
-  canaryRolloutLaunchPermission,
-  isFinalPhase,
-  type Rollout,
-} from '@canary-release/backstage-plugin-canary-common';
-import { phaseLabel } from '../PhaseStatus';
+import type { Rollout } from '@canary-release/backstage-plugin-canary-common';
 import { LaunchDialog } from './LaunchDialog';
+import { servingVersion, useLaunchBlocker } from './useLaunchBlocker';
 
 /**
  * Opens the launch dialog. Disabled, with the reason, for users who may not launch rollouts of
@@ -29,21 +24,7 @@ export const LaunchRolloutButton = ({
 }) => {
   const latest = history[0];
   const [open, setOpen] = useState(false);
-  const permission = usePermission({
-    permission: canaryRolloutLaunchPermission,
-    resourceRef: entityRef,
-  });
-
-  let disabledReason: string | undefined;
-  if (permission.loading) {
-    disabledReason = 'Checking your permissions…';
-  } else if (!permission.allowed) {
-    disabledReason = 'You are not allowed to launch rollouts of this entity.';
-  } else if (latest && !isFinalPhase(latest.phase)) {
-    disabledReason = `The rollout of ${latest.canaryVersion} is ${phaseLabel(
-      latest.phase,
-    ).toLocaleLowerCase('en')}; one rollout runs at a time.`;
-  }
+  const disabledReason = useLaunchBlocker(entityRef, latest);
 
   return (
     <>
@@ -64,11 +45,7 @@ export const LaunchRolloutButton = ({
           entityRef={entityRef}
           entityPreset={entityPreset}
           history={history}
-          stableVersionHint={
-            latest?.phase === 'Succeeded'
-              ? latest.canaryVersion
-              : latest?.stableVersion
-          }
+          stableVersionHint={servingVersion(latest)}
           onLaunched={rollout => {
             setOpen(false);
             onLaunched(rollout);

@@ -1,1 +1,3 @@
 export { RolloutControls } from './RolloutControls';
+export { RolloutRowActions } from './RolloutRowActions';
+export { useRolloutActions, type RolloutActions } from './useRolloutActions';

@@ -1,4 +1,4 @@
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
 import Grid from '@material-ui/core/Grid';
@@ -8,6 +8,7 @@ import {
   EmptyState,
   Progress,
   ResponseErrorPanel,
+  useQueryParamState,
 } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import { canaryApiRef } from '../../api';
@@ -22,8 +23,9 @@ import { RolloutDetails } from './RolloutDetails';
 const HISTORY_LIMIT = 20;
 
 /**
- * The rollouts of one entity: the newest (or the one picked from the history) in detail, the
- * launch button and the history. Polls for live updates.
+ * The rollouts of one entity: the newest (or the one picked from the history or named by the
+ * `rollout` query parameter) in detail, the launch button and the history. Polls for live
+ * updates.
  */
 export const RolloutDashboard = ({
   entityRef,
@@ -34,8 +36,20 @@ export const RolloutDashboard = ({
   entityPreset?: string;
 }) => {
   const canaryApi = useApi(canaryApiRef);
-  const [selectedId, setSelectedId] = useState<string>();
+  // A link (from the audit trail, say) opens the tab on a past rollout; picks from the history
+  // are the tab's own state.
+  const [linkedId] = useQueryParamState<string>('rollout');
+  const [selectedId, setSelectedId] = useState(linkedId);
   const top = useRef<HTMLDivElement>(null);
+  // Each pick from the history (at the bottom) brings the picked rollout's details into view,
+  // once they have rendered: a scroll started before would end off target, as the browser keeps
+  // what is on screen in place while the content above it changes.
+  const [picks, setPicks] = useState(0);
+  useEffect(() => {
+    if (picks > 0) {
+      top.current?.scrollIntoView?.({ behavior: 'smooth', block: 'start' });
+    }
+  }, [picks]);
   const rollouts = usePolling(`rollouts:${entityRef}`, () =>
     canaryApi.listRollouts({ entityRef, limit: HISTORY_LIMIT }),
   );
@@ -106,11 +120,7 @@ export const RolloutDashboard = ({
           selectedId={rollout.id}
           onSelect={id => {
             setSelectedId(id);
-            // The history is at the bottom: bring the picked rollout's details into view.
-            top.current?.scrollIntoView?.({
-              behavior: 'smooth',
-              block: 'start',
-            });
+            setPicks(n => n + 1);
           }}
         />
       </Grid>

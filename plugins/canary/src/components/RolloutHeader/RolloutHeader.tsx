@@ -13,6 +13,7 @@ import {
   formatDateTime,
   formatDuration,
   formatRelativeTime,
+  formatStage,
 } from '../../utils/format';
 import { PhaseStatus } from '../PhaseStatus';
 import { TrafficSplitBar } from '../TrafficSplitBar';
@@ -38,7 +39,6 @@ const Time = ({ iso, now }: { iso: string; now: number }) => (
 export const RolloutHeader = ({ rollout }: { rollout: Rollout }) => {
   const now = useNow();
   const active = !isFinalPhase(rollout.phase);
-  const stage = rollout.strategy.stages[rollout.stageIndex];
   const { nextLookAt } = rollout.analysis;
 
   return (
@@ -63,11 +63,7 @@ export const RolloutHeader = ({ rollout }: { rollout: Rollout }) => {
           {rollout.reason && <div>“{rollout.reason}”</div>}
         </Field>
         <Field label="Stage">
-          {stage
-            ? `${rollout.stageIndex + 1} of ${
-                rollout.strategy.stages.length
-              } (${stage.weight} %)`
-            : 'Not started'}
+          {formatStage(rollout)}
           {active && rollout.stageStartedAt && (
             <div>
               {formatDuration(now - Date.parse(rollout.stageStartedAt))} in

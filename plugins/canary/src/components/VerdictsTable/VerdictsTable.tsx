@@ -146,13 +146,15 @@ export const VerdictsTable = ({
   verdicts,
   lastLookAt,
   metrics = [],
+  title = 'Latest verdicts',
 }: {
   verdicts: MetricVerdict[];
   lastLookAt?: string;
   metrics?: MetricDefinition[];
+  title?: string;
 }) => (
   <Table<Row>
-    title="Latest verdicts"
+    title={title}
     subtitle={
       lastLookAt ? `Last look ${formatDateTime(lastLookAt)}` : 'No look yet'
     }

@@ -1,0 +1,1 @@
+export { CanaryPage } from './CanaryPage';

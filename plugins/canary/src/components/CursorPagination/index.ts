@@ -1,0 +1,1 @@
+export { CursorPagination, PAGE_SIZES } from './CursorPagination';

@@ -1,0 +1,1 @@
+export { EntityCanaryLink } from './EntityCanaryLink';

@@ -1,0 +1,1 @@
+export { LaunchFromCatalog } from './LaunchFromCatalog';

@@ -1,0 +1,130 @@
+import Box from '@material-ui/core/Box';
+import Button from '@material-ui/core/Button';
+import Checkbox from '@material-ui/core/Checkbox';
+import ListItemText from '@material-ui/core/ListItemText';
+import MenuItem from '@material-ui/core/MenuItem';
+import TextField from '@material-ui/core/TextField';
+import {
+  PHASES,
+  type Phase,
+} from '@canary-release/backstage-plugin-canary-common';
+import { fromLocalInput, toLocalInput } from '../../utils/format';
+import { EntityRefPicker } from '../EntityRefPicker';
+import { phaseLabel } from '../PhaseStatus';
+import {
+  DEFAULT_ROLLOUT_FILTERS,
+  SORT_FIELDS,
+  type RolloutFilters,
+} from './filters';
+
+/** The filters and order of the Rollouts tab; every change goes to the server. */
+export const RolloutFilterBar = ({
+  filters,
+  onChange,
+}: {
+  filters: RolloutFilters;
+  onChange: (filters: RolloutFilters) => void;
+}) => {
+  const set = (patch: Partial<RolloutFilters>) =>
+    onChange({ ...filters, ...patch });
+  return (
+    <Box
+      display="flex"
+      flexWrap="wrap"
+      alignItems="flex-end"
+      style={{ gap: 16 }}
+    >
+      <TextField
+        select
+        id="canary-filter-phase"
+        label="Phase"
+        margin="dense"
+        style={{ minWidth: 180 }}
+        value={filters.phases}
+        SelectProps={{
+          multiple: true,
+          renderValue: selected =>
+            (selected as Phase[]).map(phaseLabel).join(', ') || 'Any',
+          displayEmpty: true,
+        }}
+        InputLabelProps={{ shrink: true }}
+        onChange={e => set({ phases: e.target.value as unknown as Phase[] })}
+      >
+        {PHASES.map(phase => (
+          <MenuItem key={phase} value={phase}>
+            <Checkbox size="small" checked={filters.phases.includes(phase)} />
+            <ListItemText primary={phaseLabel(phase)} />
+          </MenuItem>
+        ))}
+      </TextField>
+      <EntityRefPicker
+        id="canary-filter-owner"
+        label="Owner"
+        kind="Group"
+        defaultKind="group"
+        value={filters.owner}
+        onChange={owner => set({ owner })}
+      />
+      <EntityRefPicker
+        id="canary-filter-system"
+        label="System"
+        kind="System"
+        defaultKind="system"
+        value={filters.system}
+        onChange={system => set({ system })}
+      />
+      <TextField
+        id="canary-filter-created-after"
+        label="Created after"
+        type="datetime-local"
+        margin="dense"
+        InputLabelProps={{ shrink: true }}
+        value={toLocalInput(filters.createdAfter)}
+        onChange={e => set({ createdAfter: fromLocalInput(e.target.value) })}
+      />
+      <TextField
+        id="canary-filter-created-before"
+        label="Created before"
+        type="datetime-local"
+        margin="dense"
+        InputLabelProps={{ shrink: true }}
+        value={toLocalInput(filters.createdBefore)}
+        onChange={e => set({ createdBefore: fromLocalInput(e.target.value) })}
+      />
+      <TextField
+        select
+        id="canary-sort"
+        label="Sort by"
+        margin="dense"
+        value={filters.sort}
+        onChange={e => set({ sort: e.target.value as RolloutFilters['sort'] })}
+      >
+        {SORT_FIELDS.map(field => (
+          <MenuItem key={field.value} value={field.value}>
+            {field.label}
+          </MenuItem>
+        ))}
+      </TextField>
+      <TextField
+        select
+        id="canary-order"
+        label="Order"
+        margin="dense"
+        value={filters.order}
+        onChange={e =>
+          set({ order: e.target.value as RolloutFilters['order'] })
+        }
+      >
+        <MenuItem value="desc">Descending</MenuItem>
+        <MenuItem value="asc">Ascending</MenuItem>
+      </TextField>
+      <Button
+        onClick={() =>
+          onChange({ ...DEFAULT_ROLLOUT_FILTERS, limit: filters.limit })
+        }
+      >
+        Clear filters
+      </Button>
+    </Box>
+  );
+};

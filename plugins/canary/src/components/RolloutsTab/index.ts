@@ -1,0 +1,1 @@
+export { RolloutsTab } from './RolloutsTab';
