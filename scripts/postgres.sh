@@ -32,6 +32,8 @@ as_pg "$PG_BIN/postgres" -D "$PG_DIR/data" -h 127.0.0.1 -p "$PG_PORT" -k "$PG_DI
 PG_PID=$!
 
 stop_postgres() {
+  # $PG_PID is the subshell that runs runuser, not postgres: ask postgres itself to stop.
+  as_pg "$PG_BIN/pg_ctl" stop -D "$PG_DIR/data" -m fast -w >/dev/null 2>&1 || true
   # `wait` returns the signal's status: never let that end the sourcing script under `set -e`.
   kill "$PG_PID" 2>/dev/null && wait "$PG_PID" 2>/dev/null || true
   rm -rf "$PG_DIR"

@@ -14,7 +14,8 @@ source scripts/prometheus.sh
 
 yarn tsc
 
-results="$(mktemp /tmp/canary-jest.XXXXXX.json)"
+mkdir -p test-results
+results=test-results/jest.json
 status=0
 yarn backstage-cli repo test --json --outputFile="$results" || status=$?
 ./scripts/e2e.sh || status=1
