@@ -1,6 +1,5 @@
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { confirmInDialog, screenshot, signIn } from './helpers';
 
 /**
  * The Canary tab against the running app and its embedded demo workload (`demo-shop`, whose
@@ -12,28 +11,8 @@ import { resolve } from 'node:path';
  */
 
 const TAB = '/catalog/default/component/demo-shop/canary';
-const SCREENSHOTS = resolve(__dirname, '../../../e2e-test-report/screenshots');
 
 test.describe.configure({ mode: 'serial' });
-
-/** Saves a screenshot of the viewport or of the whole page. */
-async function screenshot(page: Page, name: string, fullPage = false) {
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({
-    path: resolve(SCREENSHOTS, `${name}.png`),
-    fullPage,
-  });
-}
-
-async function signIn(page: Page) {
-  await page.goto('/');
-  await page.getByRole('button', { name: 'Enter' }).click();
-  await expect(
-    page
-      .getByRole('navigation', { name: 'sidebar nav' })
-      .getByRole('link', { name: 'Catalog', exact: true }),
-  ).toBeVisible();
-}
 
 /** The engine's latest decision: its first line is the phase. */
 function decision(page: Page): Locator {
@@ -76,11 +55,7 @@ async function launch(page: Page, canaryVersion: string, reason: string) {
 /** Confirms an action in its dialog, with a reason. */
 async function confirm(page: Page, action: string, reason: string) {
   await button(page, action).click();
-  const dialog = page.getByRole('dialog');
-  const submit = dialog.getByRole('button', { name: action, exact: true });
-  await dialog.getByLabel('Reason').fill(reason);
-  await submit.click();
-  await expect(dialog).toBeHidden();
+  await confirmInDialog(page, action, reason);
 }
 
 test.beforeEach(async ({ page }) => {
@@ -193,7 +168,7 @@ test('the tab reads in light and dark themes at laptop width', async ({
       .getByText('1.1.0', { exact: true })
       .click();
     await expect(header(page, '1.1.0')).toBeVisible();
-    // The page scrolls (smoothly) up to the rollout's details.
+    // The page scrolls up to the rollout's details.
     await expect(button(page, 'Launch rollout')).toBeInViewport({ ratio: 1 });
     await expect(
       page.getByRole('img', { name: /^Error rate: / }),

@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { confirmInDialog, screenshot, signIn } from './helpers';
 
 /**
  * The Canary page against the running app and its embedded demo: a user launches a rollout of
@@ -14,30 +14,6 @@ import { resolve } from 'node:path';
 test.describe.configure({ mode: 'serial' });
 
 const REASON = 'e2e: approved from the Canary page';
-const SCREENSHOTS = resolve(__dirname, '../../../e2e-test-report/screenshots');
-
-async function screenshot(page: Page, name: string) {
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: resolve(SCREENSHOTS, `${name}.png`) });
-}
-
-async function signIn(page: Page) {
-  await page.goto('/');
-  await page.getByRole('button', { name: 'Enter' }).click();
-  await expect(
-    page
-      .getByRole('navigation', { name: 'sidebar nav' })
-      .getByRole('link', { name: 'Catalog', exact: true }),
-  ).toBeVisible();
-}
-
-/** Confirms an action in its dialog, with a reason. */
-async function confirm(page: Page, action: string, reason: string) {
-  const dialog = page.getByRole('dialog');
-  await dialog.getByLabel('Reason').fill(reason);
-  await dialog.getByRole('button', { name: action, exact: true }).click();
-  await expect(dialog).toBeHidden();
-}
 
 /** Aborts a rollout of demo-shop that an earlier run or test left active. */
 async function abortLeftovers(page: Page) {
@@ -48,7 +24,7 @@ async function abortLeftovers(page: Page) {
     if (!(await leftover.isEnabled())) continue;
     const name = (await leftover.getAttribute('aria-label'))!;
     await leftover.click();
-    await confirm(page, 'Abort', 'e2e: a leftover of an earlier run');
+    await confirmInDialog(page, 'Abort', 'e2e: a leftover of an earlier run');
     await expect(page.getByRole('button', { name, exact: true })).toBeHidden({
       timeout: 60_000,
     });
@@ -150,13 +126,17 @@ test('a user launches a gated rollout from the Canary page, approves it and abor
   await expect(page.getByRole('dialog')).toContainText(
     'Approve the next stage: 25 % of traffic to the canary.',
   );
-  await confirm(page, 'Approve', REASON);
+  await confirmInDialog(page, 'Approve', REASON);
   await expect(row).toContainText('Progressing', { timeout: 30_000 });
   await expect(row).toContainText('2 of 3 (25 %)');
 
   // Aborted from the list too: demo-shop keeps serving the version it served.
   await row.getByRole('button', { name: `Abort demo-shop ${version}` }).click();
-  await confirm(page, 'Abort', 'e2e: the gated rollout has shown enough');
+  await confirmInDialog(
+    page,
+    'Abort',
+    'e2e: the gated rollout has shown enough',
+  );
   await expect(row).toContainText('Aborted', { timeout: 60_000 });
 
   // The filters go to the URL: a reload (or a shared link) shows the same view.

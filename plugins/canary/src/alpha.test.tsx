@@ -13,9 +13,14 @@ import {
   makeRollout,
   mockCanaryApi,
   permissionApi,
+  presetEntity,
 } from './__testUtils__/fixtures';
+import { findStrategySelect } from './__testUtils__/launchDialog';
 import { canaryApiRef } from './api';
 import canaryPlugin, { canaryPage, entityCanaryContent } from './alpha';
+
+// Whole test apps with the launch dialog: slow on a loaded 2-core CI machine.
+jest.setTimeout(20_000);
 
 describe('canary plugin (new frontend system)', () => {
   it('is the canary plugin with its API, page and entity tab', () => {
@@ -70,19 +75,10 @@ describe('canary plugin (new frontend system)', () => {
       makeRollout({ phase: 'Succeeded', allowedActions: [] }),
     ]);
     const tester = createExtensionTester(entityCanaryContent);
-    const entity = {
-      ...annotatedEntity,
-      metadata: {
-        ...annotatedEntity.metadata,
-        annotations: {
-          ...annotatedEntity.metadata.annotations,
-          'canary.backstage.io/preset': 'demo',
-        },
-      },
-    };
-
     renderInTestApp(
-      <EntityProvider entity={entity}>{tester.reactElement()}</EntityProvider>,
+      <EntityProvider entity={presetEntity}>
+        {tester.reactElement()}
+      </EntityProvider>,
       {
         apis: [
           [canaryApiRef, canaryApi],
@@ -97,9 +93,9 @@ describe('canary plugin (new frontend system)', () => {
     await waitFor(() => expect(launch).toBeEnabled());
     await userEvent.click(launch);
     const dialog = screen.getByRole('dialog');
-    expect(
-      await within(dialog).findByRole('button', { name: /^Strategy/ }),
-    ).toHaveTextContent('demo (preset of this entity)');
+    expect(await findStrategySelect(dialog)).toHaveTextContent(
+      'demo (preset of this entity)',
+    );
     const [first] = within(
       within(dialog).getByRole('list', { name: 'Estimates per stage' }),
     ).getAllByRole('listitem');

@@ -37,6 +37,18 @@ export const annotatedEntity: Entity = {
   spec: { type: 'service', owner: 'team-a', lifecycle: 'production' },
 };
 
+/** `annotatedEntity` with the strategy preset `demo` of the configured strategies. */
+export const presetEntity: Entity = {
+  ...annotatedEntity,
+  metadata: {
+    ...annotatedEntity.metadata,
+    annotations: {
+      ...annotatedEntity.metadata.annotations,
+      'canary.backstage.io/preset': 'demo',
+    },
+  },
+};
+
 const MINUTE = 60_000;
 
 /** A rollout in its second stage (25 %), progressing, with one failing and one passing verdict. */

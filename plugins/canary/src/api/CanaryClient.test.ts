@@ -16,14 +16,23 @@ describe('CanaryClient', () => {
     fetchApi: { fetch: (...args) => fetch(...args) },
   });
 
-  it('lists rollouts with the filters as query parameters', async () => {
+  /** Answers GETs of `path` with the JSON `body`; gives the query of the last one. */
+  function answerGet(path: string, body: unknown) {
     let url: URL | undefined;
     server.use(
-      http.get(`${BASE}/rollouts`, ({ request }) => {
+      http.get(`${BASE}${path}`, ({ request }) => {
         url = new URL(request.url);
-        return HttpResponse.json({ items: [makeRollout()], nextCursor: 'c2' });
+        return HttpResponse.json(body as object);
       }),
     );
+    return () => Object.fromEntries(url!.searchParams);
+  }
+
+  it('lists rollouts with the filters as query parameters', async () => {
+    const query = answerGet('/rollouts', {
+      items: [makeRollout()],
+      nextCursor: 'c2',
+    });
 
     const page = await client.listRollouts({
       entityRef: 'component:default/demo-service',
@@ -33,20 +42,14 @@ describe('CanaryClient', () => {
 
     expect(page.items[0].id).toBe('r-1');
     expect(page.nextCursor).toBe('c2');
-    expect(Object.fromEntries(url!.searchParams)).toEqual({
+    expect(query()).toEqual({
       entityRef: 'component:default/demo-service',
       limit: '20',
     });
   });
 
   it('sends every filter, the sort and the phases as a comma list', async () => {
-    let url: URL | undefined;
-    server.use(
-      http.get(`${BASE}/rollouts`, ({ request }) => {
-        url = new URL(request.url);
-        return HttpResponse.json({ items: [] });
-      }),
-    );
+    const query = answerGet('/rollouts', { items: [] });
 
     await client.listRollouts({
       phase: ['Progressing', 'AwaitingApproval'],
@@ -60,7 +63,7 @@ describe('CanaryClient', () => {
       cursor: 'c1',
     });
 
-    expect(Object.fromEntries(url!.searchParams)).toEqual({
+    expect(query()).toEqual({
       phase: 'Progressing,AwaitingApproval',
       owner: 'group:default/team-a',
       system: 'system:default/shop',
@@ -132,17 +135,11 @@ describe('CanaryClient', () => {
   });
 
   it('asks the audit trail for JSON', async () => {
-    let url: URL | undefined;
-    server.use(
-      http.get(`${BASE}/audit`, ({ request }) => {
-        url = new URL(request.url);
-        return HttpResponse.json({ items: [] });
-      }),
-    );
+    const query = answerGet('/audit', { items: [] });
 
     await client.listAuditEvents({ rolloutId: 'r-1', limit: 200 });
 
-    expect(Object.fromEntries(url!.searchParams)).toEqual({
+    expect(query()).toEqual({
       rolloutId: 'r-1',
       limit: '200',
       format: 'json',
@@ -150,13 +147,7 @@ describe('CanaryClient', () => {
   });
 
   it('asks the audit trail for a page after the cursor, with every filter', async () => {
-    let url: URL | undefined;
-    server.use(
-      http.get(`${BASE}/audit`, ({ request }) => {
-        url = new URL(request.url);
-        return HttpResponse.json({ items: [], nextCursor: 'a3' });
-      }),
-    );
+    const query = answerGet('/audit', { items: [], nextCursor: 'a3' });
 
     const page = await client.listAuditEvents({
       entityRef: 'component:default/demo-shop',
@@ -169,7 +160,7 @@ describe('CanaryClient', () => {
     });
 
     expect(page.nextCursor).toBe('a3');
-    expect(Object.fromEntries(url!.searchParams)).toEqual({
+    expect(query()).toEqual({
       entityRef: 'component:default/demo-shop',
       actor: 'user:default/alice',
       action: 'approve',

@@ -1,24 +1,12 @@
 import Box from '@material-ui/core/Box';
 import Typography from '@material-ui/core/Typography';
-import { makeStyles } from '@material-ui/core/styles';
 import type {
   AuditEvent,
   MetricVerdict,
 } from '@canary-release/backstage-plugin-canary-common';
+import { DetailsJson } from '../DetailsJson';
 import { EntityCanaryLink } from '../EntityCanaryLink';
 import { VerdictsTable } from '../VerdictsTable';
-
-const useStyles = makeStyles(theme => ({
-  details: {
-    margin: 0,
-    padding: theme.spacing(1),
-    maxHeight: theme.spacing(40),
-    overflow: 'auto',
-    fontSize: theme.typography.caption.fontSize,
-    backgroundColor: theme.palette.background.default,
-    borderRadius: theme.shape.borderRadius,
-  },
-}));
 
 /** The verdicts an automatic decision rests on, when the event carries them. */
 export function decisionVerdicts(
@@ -33,7 +21,6 @@ export function decisionVerdicts(
  * of its details as JSON, and a link to its rollout.
  */
 export const AuditEventDetails = ({ event }: { event: AuditEvent }) => {
-  const classes = useStyles();
   const verdicts = decisionVerdicts(event);
   const { verdicts: _shown, ...rest } = event.details ?? {};
   return (
@@ -55,9 +42,7 @@ export const AuditEventDetails = ({ event }: { event: AuditEvent }) => {
         />
       )}
       {Object.keys(rest).length > 0 && (
-        <pre className={classes.details} aria-label="Details">
-          {JSON.stringify(rest, null, 2)}
-        </pre>
+        <DetailsJson value={rest} label="Details" />
       )}
     </Box>
   );

@@ -1,9 +1,7 @@
-import Box from '@material-ui/core/Box';
-import Button from '@material-ui/core/Button';
 import TextField from '@material-ui/core/TextField';
 import Autocomplete from '@material-ui/lab/Autocomplete';
-import { fromLocalInput, toLocalInput } from '../../utils/format';
 import { EntityRefPicker } from '../EntityRefPicker';
+import { DateTimeFilter, FilterBar } from '../FilterBar';
 import {
   AUDIT_ACTIONS,
   DEFAULT_AUDIT_FILTERS,
@@ -21,11 +19,10 @@ export const AuditFilterBar = ({
   const set = (patch: Partial<AuditFilters>) =>
     onChange({ ...filters, ...patch });
   return (
-    <Box
-      display="flex"
-      flexWrap="wrap"
-      alignItems="flex-end"
-      style={{ gap: 16 }}
+    <FilterBar
+      onClear={() =>
+        onChange({ ...DEFAULT_AUDIT_FILTERS, limit: filters.limit })
+      }
     >
       <EntityRefPicker
         id="canary-audit-entity"
@@ -57,31 +54,18 @@ export const AuditFilterBar = ({
           <TextField {...params} label="Action" margin="dense" />
         )}
       />
-      <TextField
+      <DateTimeFilter
         id="canary-audit-from"
         label="From"
-        type="datetime-local"
-        margin="dense"
-        InputLabelProps={{ shrink: true }}
-        value={toLocalInput(filters.from)}
-        onChange={e => set({ from: fromLocalInput(e.target.value) })}
+        value={filters.from}
+        onChange={from => set({ from })}
       />
-      <TextField
+      <DateTimeFilter
         id="canary-audit-to"
         label="To"
-        type="datetime-local"
-        margin="dense"
-        InputLabelProps={{ shrink: true }}
-        value={toLocalInput(filters.to)}
-        onChange={e => set({ to: fromLocalInput(e.target.value) })}
+        value={filters.to}
+        onChange={to => set({ to })}
       />
-      <Button
-        onClick={() =>
-          onChange({ ...DEFAULT_AUDIT_FILTERS, limit: filters.limit })
-        }
-      >
-        Clear filters
-      </Button>
-    </Box>
+    </FilterBar>
   );
 };

@@ -1,6 +1,5 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { useQueryParamState } from '@backstage/core-components';
 import type { AuditEvent } from '@canary-release/backstage-plugin-canary-common';
 import type { ListAuditEventsRequest } from '../../api';
 import {
@@ -10,17 +9,12 @@ import {
   mockCanaryApi,
   renderWithApis,
 } from '../../__testUtils__/fixtures';
+import {
+  lastRequest,
+  UrlProbe,
+  urlFilters,
+} from '../../__testUtils__/serverLists';
 import { AuditTab } from './AuditTab';
-
-const UrlProbe = () => {
-  const [filters] = useQueryParamState<unknown>('filters');
-  return (
-    <output aria-label="URL filters">{JSON.stringify(filters ?? {})}</output>
-  );
-};
-
-const lastRequest = (api: ReturnType<typeof mockCanaryApi>) =>
-  api.listAuditEvents.mock.calls[api.listAuditEvents.mock.calls.length - 1][0]!;
 
 const rollback: AuditEvent = makeAuditEvent({
   id: 7,
@@ -39,6 +33,17 @@ const rollback: AuditEvent = makeAuditEvent({
   },
 });
 
+/** The tab listing only `rollback`; its row. */
+async function renderRollbackRow() {
+  await renderWithApis(<AuditTab />, {
+    canaryApi: {
+      ...mockCanaryApi(),
+      listAuditEvents: jest.fn().mockResolvedValue({ items: [rollback] }),
+    },
+  });
+  return (await screen.findByText(/is above the 5 % limit/)).closest('tr')!;
+}
+
 // Autocompletes and menus take a few seconds on a busy machine.
 jest.setTimeout(30_000);
 
@@ -46,16 +51,7 @@ describe('AuditTab', () => {
   afterEach(() => jest.restoreAllMocks());
 
   it('lists events with their entity, actor, action, phase and weight changes and reason', async () => {
-    await renderWithApis(<AuditTab />, {
-      canaryApi: {
-        ...mockCanaryApi(),
-        listAuditEvents: jest.fn().mockResolvedValue({ items: [rollback] }),
-      },
-    });
-
-    const row = (await screen.findByText(/is above the 5 % limit/)).closest(
-      'tr',
-    )!;
+    const row = await renderRollbackRow();
     expect(
       within(row).getByRole('link', { name: 'demo-service' }),
     ).toHaveAttribute(
@@ -69,15 +65,7 @@ describe('AuditTab', () => {
   });
 
   it('shows the verdicts behind an automatic decision and the other details in an expanded row', async () => {
-    await renderWithApis(<AuditTab />, {
-      canaryApi: {
-        ...mockCanaryApi(),
-        listAuditEvents: jest.fn().mockResolvedValue({ items: [rollback] }),
-      },
-    });
-    const row = (await screen.findByText(/is above the 5 % limit/)).closest(
-      'tr',
-    )!;
+    const row = await renderRollbackRow();
     expect(
       screen.queryByText('Verdicts behind this decision'),
     ).not.toBeInTheDocument();
@@ -159,18 +147,14 @@ describe('AuditTab', () => {
       to: new Date(2026, 2, 2, 17, 0).toISOString(),
     };
     await waitFor(() =>
-      expect(lastRequest(canaryApi)).toEqual({
+      expect(lastRequest(canaryApi.listAuditEvents)).toEqual({
         ...expected,
         limit: 50,
         cursor: undefined,
       }),
     );
     await waitFor(() =>
-      expect(
-        JSON.parse(
-          screen.getByRole('status', { name: 'URL filters' }).textContent!,
-        ),
-      ).toEqual({ ...expected, limit: '50' }),
+      expect(urlFilters()).toEqual({ ...expected, limit: '50' }),
     );
   });
 
@@ -190,11 +174,11 @@ describe('AuditTab', () => {
     await screen.findByText('first page');
     await userEvent.click(screen.getByRole('button', { name: 'Next' }));
     await screen.findByText('second page');
-    expect(lastRequest(canaryApi).cursor).toBe('a2');
+    expect(lastRequest(canaryApi.listAuditEvents).cursor).toBe('a2');
     expect(screen.getByRole('button', { name: 'Next' })).toBeDisabled();
     await userEvent.click(screen.getByRole('button', { name: 'Previous' }));
     await screen.findByText('first page');
-    expect(lastRequest(canaryApi).cursor).toBeUndefined();
+    expect(lastRequest(canaryApi.listAuditEvents).cursor).toBeUndefined();
   });
 
   it.each([

@@ -1,11 +1,9 @@
 import { useMemo, useState } from 'react';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
-import Typography from '@material-ui/core/Typography';
 import Alert from '@material-ui/lab/Alert';
 import {
   ResponseErrorPanel,
-  Table,
   type TableColumn,
 } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
@@ -17,7 +15,7 @@ import { useUrlState } from '../../hooks/useUrlState';
 import { saveFile } from '../../utils/download';
 import { errorMessage } from '../../utils/errors';
 import { formatActor, formatDateTime } from '../../utils/format';
-import { CursorPagination } from '../CursorPagination';
+import { CursorPagedTable } from '../CursorPagination';
 import { EntityCanaryLink } from '../EntityCanaryLink';
 import { phaseLabel } from '../PhaseStatus';
 import { AuditEventDetails } from './AuditEventDetails';
@@ -66,6 +64,9 @@ const columns: TableColumn<AuditEvent>[] = [
   { title: 'Reason', field: 'reason', cellStyle: { minWidth: 280 } },
 ];
 
+const EXPORT_FORMATS = ['csv', 'json'] as const;
+type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
 const detailPanel = [
   {
     tooltip: 'The numbers',
@@ -99,7 +100,7 @@ export const AuditTab = () => {
   const [exporting, setExporting] = useState(false);
   const [exportError, setExportError] = useState<string>();
 
-  const download = async (format: 'csv' | 'json') => {
+  const download = async (format: ExportFormat) => {
     setExporting(true);
     setExportError(undefined);
     try {
@@ -123,20 +124,16 @@ export const AuditTab = () => {
         </Box>
         <Box mt={2} display="flex" style={{ gap: 8, whiteSpace: 'nowrap' }}>
           <Button onClick={events.refresh}>Refresh</Button>
-          <Button
-            variant="outlined"
-            disabled={exporting}
-            onClick={() => download('csv')}
-          >
-            Export CSV
-          </Button>
-          <Button
-            variant="outlined"
-            disabled={exporting}
-            onClick={() => download('json')}
-          >
-            Export JSON
-          </Button>
+          {EXPORT_FORMATS.map(format => (
+            <Button
+              key={format}
+              variant="outlined"
+              disabled={exporting}
+              onClick={() => download(format)}
+            >
+              Export {format.toUpperCase()}
+            </Button>
+          ))}
         </Box>
       </Box>
       {exportError && (
@@ -145,30 +142,20 @@ export const AuditTab = () => {
         </Alert>
       )}
       {events.error && <ResponseErrorPanel error={events.error} />}
-      <Table<AuditEvent>
+      <CursorPagedTable<AuditEvent>
         title="Audit trail"
         isLoading={events.loading}
-        options={{
-          paging: false,
-          search: false,
-          sorting: false,
-          padding: 'dense',
-        }}
         columns={columns}
         data={data}
         detailPanel={detailPanel}
-        emptyContent={
-          <Typography variant="body2" style={{ padding: 16 }}>
-            No events match these filters.
-          </Typography>
-        }
-      />
-      <CursorPagination
-        label="Audit events"
-        pages={pages}
-        nextCursor={events.value?.nextCursor}
-        pageSize={filters.limit}
-        onPageSizeChange={limit => setFilters({ ...filters, limit })}
+        emptyText="No events match these filters."
+        pagination={{
+          label: 'Audit events',
+          pages,
+          nextCursor: events.value?.nextCursor,
+          pageSize: filters.limit,
+          onPageSizeChange: limit => setFilters({ ...filters, limit }),
+        }}
       />
     </>
   );

@@ -16,19 +16,11 @@ import {
   formatDateTime,
   formatRelativeTime,
 } from '../../utils/format';
+import { DetailsJson } from '../DetailsJson';
 import { phaseLabel } from '../PhaseStatus';
 
 const useStyles = makeStyles(theme => ({
   time: { flex: 0, minWidth: theme.spacing(14) },
-  details: {
-    margin: 0,
-    padding: theme.spacing(1),
-    maxHeight: theme.spacing(40),
-    overflow: 'auto',
-    fontSize: theme.typography.caption.fontSize,
-    backgroundColor: theme.palette.background.default,
-    borderRadius: theme.shape.borderRadius,
-  },
 }));
 
 /** One audit event: who did what and when, the phase and traffic change, why, and the numbers. */
@@ -79,11 +71,7 @@ export const AuditEventItem = ({
             <Button size="small" onClick={() => setShowDetails(s => !s)}>
               {showDetails ? 'Hide the numbers' : 'Show the numbers'}
             </Button>
-            {showDetails && (
-              <pre className={classes.details}>
-                {JSON.stringify(event.details, null, 2)}
-              </pre>
-            )}
+            {showDetails && <DetailsJson value={event.details} />}
           </Box>
         )}
       </TimelineContent>

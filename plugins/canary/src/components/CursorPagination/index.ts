@@ -1,1 +1,2 @@
+export { CursorPagedTable } from './CursorPagedTable';
 export { CursorPagination, PAGE_SIZES } from './CursorPagination';

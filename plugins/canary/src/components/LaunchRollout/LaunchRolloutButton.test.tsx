@@ -8,6 +8,10 @@ import {
   renderWithApis,
   responseError,
 } from '../../__testUtils__/fixtures';
+import {
+  findStrategySelect,
+  launchVersion,
+} from '../../__testUtils__/launchDialog';
 import { LaunchRolloutButton } from './LaunchRolloutButton';
 
 const finished = makeRollout({
@@ -22,7 +26,7 @@ async function openDialog() {
   await userEvent.click(launch);
   const dialog = screen.getByRole('dialog');
   // The configured strategies have loaded.
-  await within(dialog).findByRole('button', { name: /^Strategy/ });
+  await findStrategySelect(dialog);
   return dialog;
 }
 
@@ -87,13 +91,7 @@ describe('LaunchRolloutButton', () => {
     expect(
       within(dialog).getByRole('button', { name: /^Strategy/ }),
     ).toHaveTextContent('The server’s defaults');
-    await userEvent.type(
-      within(dialog).getByLabelText(/Canary version/),
-      '1.2.0',
-    );
-    await userEvent.click(
-      within(dialog).getByRole('button', { name: 'Launch' }),
-    );
+    await launchVersion(dialog, '1.2.0');
 
     expect(canaryApi.launchRollout).toHaveBeenCalledWith({
       entityRef: ENTITY_REF,
@@ -120,13 +118,7 @@ describe('LaunchRolloutButton', () => {
     await userEvent.click(
       screen.getByRole('option', { name: 'The server’s defaults' }),
     );
-    await userEvent.type(
-      within(dialog).getByLabelText(/Canary version/),
-      '1.2.0',
-    );
-    await userEvent.click(
-      within(dialog).getByRole('button', { name: 'Launch' }),
-    );
+    await launchVersion(dialog, '1.2.0');
 
     const request = canaryApi.launchRollout.mock.calls[0][0];
     expect(request.preset).toBeUndefined();
@@ -271,13 +263,7 @@ describe('LaunchRolloutButton', () => {
     );
 
     const dialog = await openDialog();
-    await userEvent.type(
-      within(dialog).getByLabelText(/Canary version/),
-      '1.0.0',
-    );
-    await userEvent.click(
-      within(dialog).getByRole('button', { name: 'Launch' }),
-    );
+    await launchVersion(dialog, '1.0.0');
 
     expect(
       await within(dialog).findByText(
@@ -309,13 +295,7 @@ describe('LaunchRolloutButton', () => {
     expect(
       await within(dialog).findByText(/could not be loaded \(offline\)/),
     ).toBeInTheDocument();
-    await userEvent.type(
-      within(dialog).getByLabelText(/Canary version/),
-      '1.2.0',
-    );
-    await userEvent.click(
-      within(dialog).getByRole('button', { name: 'Launch' }),
-    );
+    await launchVersion(dialog, '1.2.0');
 
     expect(canaryApi.launchRollout).toHaveBeenCalledWith({
       entityRef: ENTITY_REF,

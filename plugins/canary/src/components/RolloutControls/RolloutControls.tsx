@@ -1,14 +1,11 @@
-import Box from '@material-ui/core/Box';
-import Button from '@material-ui/core/Button';
-import Tooltip from '@material-ui/core/Tooltip';
 import Alert from '@material-ui/lab/Alert';
 import { InfoCard } from '@backstage/core-components';
 import {
   ROLLOUT_ACTIONS,
   type Rollout,
 } from '@canary-release/backstage-plugin-canary-common';
-import { ACTIONS } from './actions';
-import { useActionBlocker, useRolloutActions } from './useRolloutActions';
+import { ActionButtons } from './ActionButtons';
+import { useRolloutActions } from './useRolloutActions';
 
 /**
  * The manual actions on a rollout. An action is enabled only when the rollout's phase allows it
@@ -23,33 +20,14 @@ export const RolloutControls = ({
   onChanged: (rollout: Rollout) => void;
 }) => {
   const actions = useRolloutActions(onChanged);
-  const blocker = useActionBlocker(rollout, actions.running);
 
   return (
     <InfoCard title="Controls">
-      <Box display="flex" flexWrap="wrap" style={{ gap: 8 }}>
-        {ROLLOUT_ACTIONS.map(action => {
-          const presentation = ACTIONS[action];
-          const reason = blocker(action);
-          return (
-            <Tooltip
-              key={action}
-              title={reason ?? presentation.description(rollout)}
-            >
-              <span>
-                <Button
-                  variant="outlined"
-                  color={presentation.destructive ? 'secondary' : 'primary'}
-                  disabled={reason !== undefined}
-                  onClick={() => actions.request(rollout, action)}
-                >
-                  {presentation.label}
-                </Button>
-              </span>
-            </Tooltip>
-          );
-        })}
-      </Box>
+      <ActionButtons
+        rollout={rollout}
+        actions={actions}
+        offered={ROLLOUT_ACTIONS}
+      />
       {actions.error && (
         <Alert
           severity="error"

@@ -1,12 +1,9 @@
-import Box from '@material-ui/core/Box';
-import Button from '@material-ui/core/Button';
-import Tooltip from '@material-ui/core/Tooltip';
 import type {
   Rollout,
   RolloutAction,
 } from '@canary-release/backstage-plugin-canary-common';
-import { ACTIONS } from './actions';
-import { useActionBlocker, type RolloutActions } from './useRolloutActions';
+import { ActionButtons } from './ActionButtons';
+import type { RolloutActions } from './useRolloutActions';
 
 /**
  * The actions a list of rollouts offers. Promotions are left to the entity's tab, where the
@@ -27,34 +24,11 @@ export const RolloutRowActions = ({
 }: {
   rollout: Rollout;
   actions: RolloutActions;
-}) => {
-  const blocker = useActionBlocker(rollout, actions.running);
-  const offered = ROW_ACTIONS.filter(a => rollout.allowedActions.includes(a));
-  return (
-    <Box display="flex" flexWrap="wrap" style={{ gap: 4 }}>
-      {offered.map(action => {
-        const presentation = ACTIONS[action];
-        const reason = blocker(action);
-        return (
-          <Tooltip
-            key={action}
-            title={reason ?? presentation.description(rollout)}
-          >
-            <span>
-              <Button
-                size="small"
-                variant="outlined"
-                color={presentation.destructive ? 'secondary' : 'primary'}
-                disabled={reason !== undefined}
-                aria-label={`${presentation.label} ${rollout.target.name} ${rollout.canaryVersion}`}
-                onClick={() => actions.request(rollout, action)}
-              >
-                {presentation.label}
-              </Button>
-            </span>
-          </Tooltip>
-        );
-      })}
-    </Box>
-  );
-};
+}) => (
+  <ActionButtons
+    rollout={rollout}
+    actions={actions}
+    offered={ROW_ACTIONS.filter(a => rollout.allowedActions.includes(a))}
+    inList
+  />
+);

@@ -43,11 +43,12 @@ export const RolloutDashboard = ({
   const top = useRef<HTMLDivElement>(null);
   // Each pick from the history (at the bottom) brings the picked rollout's details into view,
   // once they have rendered: a scroll started before would end off target, as the browser keeps
-  // what is on screen in place while the content above it changes.
+  // what is on screen in place while the content above it changes. Not smooth: a smooth scroll
+  // still running while the picked rollout's charts load stops short of its target.
   const [picks, setPicks] = useState(0);
   useEffect(() => {
     if (picks > 0) {
-      top.current?.scrollIntoView?.({ behavior: 'smooth', block: 'start' });
+      top.current?.scrollIntoView?.({ block: 'start' });
     }
   }, [picks]);
   const rollouts = usePolling(`rollouts:${entityRef}`, () =>

@@ -1,5 +1,3 @@
-import Box from '@material-ui/core/Box';
-import Button from '@material-ui/core/Button';
 import Checkbox from '@material-ui/core/Checkbox';
 import ListItemText from '@material-ui/core/ListItemText';
 import MenuItem from '@material-ui/core/MenuItem';
@@ -8,8 +6,8 @@ import {
   PHASES,
   type Phase,
 } from '@canary-release/backstage-plugin-canary-common';
-import { fromLocalInput, toLocalInput } from '../../utils/format';
 import { EntityRefPicker } from '../EntityRefPicker';
+import { DateTimeFilter, FilterBar } from '../FilterBar';
 import { phaseLabel } from '../PhaseStatus';
 import {
   DEFAULT_ROLLOUT_FILTERS,
@@ -28,11 +26,10 @@ export const RolloutFilterBar = ({
   const set = (patch: Partial<RolloutFilters>) =>
     onChange({ ...filters, ...patch });
   return (
-    <Box
-      display="flex"
-      flexWrap="wrap"
-      alignItems="flex-end"
-      style={{ gap: 16 }}
+    <FilterBar
+      onClear={() =>
+        onChange({ ...DEFAULT_ROLLOUT_FILTERS, limit: filters.limit })
+      }
     >
       <TextField
         select
@@ -73,23 +70,17 @@ export const RolloutFilterBar = ({
         value={filters.system}
         onChange={system => set({ system })}
       />
-      <TextField
+      <DateTimeFilter
         id="canary-filter-created-after"
         label="Created after"
-        type="datetime-local"
-        margin="dense"
-        InputLabelProps={{ shrink: true }}
-        value={toLocalInput(filters.createdAfter)}
-        onChange={e => set({ createdAfter: fromLocalInput(e.target.value) })}
+        value={filters.createdAfter}
+        onChange={createdAfter => set({ createdAfter })}
       />
-      <TextField
+      <DateTimeFilter
         id="canary-filter-created-before"
         label="Created before"
-        type="datetime-local"
-        margin="dense"
-        InputLabelProps={{ shrink: true }}
-        value={toLocalInput(filters.createdBefore)}
-        onChange={e => set({ createdBefore: fromLocalInput(e.target.value) })}
+        value={filters.createdBefore}
+        onChange={createdBefore => set({ createdBefore })}
       />
       <TextField
         select
@@ -118,13 +109,6 @@ export const RolloutFilterBar = ({
         <MenuItem value="desc">Descending</MenuItem>
         <MenuItem value="asc">Ascending</MenuItem>
       </TextField>
-      <Button
-        onClick={() =>
-          onChange({ ...DEFAULT_ROLLOUT_FILTERS, limit: filters.limit })
-        }
-      >
-        Clear filters
-      </Button>
-    </Box>
+    </FilterBar>
   );
 };

@@ -1,7 +1,6 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import type { Entity } from '@backstage/catalog-model';
-import { useQueryParamState } from '@backstage/core-components';
 import {
   allowedActions,
   type Rollout,
@@ -12,40 +11,34 @@ import {
   ENTITY_REF,
   makeRollout,
   mockCanaryApi,
+  presetEntity,
   renderWithApis,
 } from '../../__testUtils__/fixtures';
+import {
+  findStrategySelect,
+  launchVersion,
+} from '../../__testUtils__/launchDialog';
+import {
+  lastRequest,
+  UrlProbe,
+  urlFilters,
+} from '../../__testUtils__/serverLists';
 import { RolloutsTab } from './RolloutsTab';
 
-/** Shows the `filters` state of the URL, as a second reader of the query string would see it. */
-const UrlProbe = () => {
-  const [filters] = useQueryParamState<unknown>('filters');
-  return (
-    <output aria-label="URL filters">{JSON.stringify(filters ?? {})}</output>
-  );
+/** What the tab asks for without filters: the first page of the newest 20. */
+const UNFILTERED_REQUEST: ListRolloutsRequest = {
+  phase: [],
+  sort: 'createdAt',
+  order: 'desc',
+  limit: 20,
+  cursor: undefined,
 };
-
-const urlFilters = () =>
-  JSON.parse(screen.getByRole('status', { name: 'URL filters' }).textContent!);
 
 /** A select of the filter bar (the table's column headers are buttons too). */
 const select = (label: string) =>
   screen
     .getAllByRole('button', { name: new RegExp(`^${label}`) })
     .find(button => button.getAttribute('aria-haspopup') === 'listbox')!;
-
-const lastRequest = (api: ReturnType<typeof mockCanaryApi>) =>
-  api.listRollouts.mock.calls[api.listRollouts.mock.calls.length - 1][0]!;
-
-const presetEntity: Entity = {
-  ...annotatedEntity,
-  metadata: {
-    ...annotatedEntity.metadata,
-    annotations: {
-      ...annotatedEntity.metadata.annotations,
-      'canary.backstage.io/preset': 'demo',
-    },
-  },
-};
 
 const plainEntity: Entity = {
   ...annotatedEntity,
@@ -124,13 +117,7 @@ describe('RolloutsTab', () => {
     });
 
     await waitFor(() => expect(canaryApi.listRollouts).toHaveBeenCalled());
-    expect(lastRequest(canaryApi)).toEqual({
-      phase: [],
-      sort: 'createdAt',
-      order: 'desc',
-      limit: 20,
-      cursor: undefined,
-    });
+    expect(lastRequest(canaryApi.listRollouts)).toEqual(UNFILTERED_REQUEST);
   });
 
   it('puts the filters it is given into the URL and asks the server for them', async () => {
@@ -171,7 +158,9 @@ describe('RolloutsTab', () => {
       order: 'asc',
       limit: 20,
     };
-    await waitFor(() => expect(lastRequest(canaryApi)).toMatchObject(expected));
+    await waitFor(() =>
+      expect(lastRequest(canaryApi.listRollouts)).toMatchObject(expected),
+    );
     await waitFor(() =>
       expect(urlFilters()).toEqual({
         phases: ['Progressing', 'AwaitingApproval'],
@@ -187,13 +176,7 @@ describe('RolloutsTab', () => {
       screen.getByRole('button', { name: 'Clear filters' }),
     );
     await waitFor(() =>
-      expect(lastRequest(canaryApi)).toEqual({
-        phase: [],
-        sort: 'createdAt',
-        order: 'desc',
-        limit: 20,
-        cursor: undefined,
-      }),
+      expect(lastRequest(canaryApi.listRollouts)).toEqual(UNFILTERED_REQUEST),
     );
   });
 
@@ -212,7 +195,7 @@ describe('RolloutsTab', () => {
     );
 
     await waitFor(() =>
-      expect(lastRequest(canaryApi)).toMatchObject({
+      expect(lastRequest(canaryApi.listRollouts)).toMatchObject({
         createdAfter: new Date(2026, 2, 1, 8, 30).toISOString(),
         createdBefore: new Date(2026, 2, 2, 17, 0).toISOString(),
       }),
@@ -243,21 +226,21 @@ describe('RolloutsTab', () => {
     expect(previous()).toBeDisabled();
     await userEvent.click(next());
     await screen.findByText('1.0.0 → 2.1.0');
-    expect(lastRequest(canaryApi).cursor).toBe('c2');
+    expect(lastRequest(canaryApi.listRollouts).cursor).toBe('c2');
     await userEvent.click(next());
     await screen.findByText('1.0.0 → 2.2.0');
-    expect(lastRequest(canaryApi).cursor).toBe('c3');
+    expect(lastRequest(canaryApi.listRollouts).cursor).toBe('c3');
     expect(next()).toBeDisabled();
     expect(screen.getByText('Page 3')).toBeInTheDocument();
 
     await userEvent.click(previous());
     await screen.findByText('1.0.0 → 2.1.0');
-    expect(lastRequest(canaryApi).cursor).toBe('c2');
+    expect(lastRequest(canaryApi.listRollouts).cursor).toBe('c2');
 
     await userEvent.click(select('Per page'));
     await userEvent.click(screen.getByRole('option', { name: '50' }));
     await screen.findByText('1.0.0 → 2.0.0');
-    expect(lastRequest(canaryApi)).toMatchObject({
+    expect(lastRequest(canaryApi.listRollouts)).toMatchObject({
       limit: 50,
       cursor: undefined,
     });
@@ -384,21 +367,15 @@ describe('RolloutsTab', () => {
       await userEvent.click(next);
 
       const dialog = screen.getByRole('dialog');
-      expect(
-        await within(dialog).findByRole('button', { name: /^Strategy/ }),
-      ).toHaveTextContent('demo (preset of this entity)');
+      expect(await findStrategySelect(dialog)).toHaveTextContent(
+        'demo (preset of this entity)',
+      );
       // The version serving today, from the entity's last rollout.
       expect(within(dialog).getByLabelText('Stable version')).toHaveAttribute(
         'placeholder',
         '1.1.0',
       );
-      await userEvent.type(
-        within(dialog).getByLabelText(/Canary version/),
-        '1.2.0',
-      );
-      await userEvent.click(
-        within(dialog).getByRole('button', { name: 'Launch' }),
-      );
+      await launchVersion(dialog, '1.2.0');
 
       expect(canaryApi.launchRollout).toHaveBeenCalledWith({
         entityRef: ENTITY_REF,

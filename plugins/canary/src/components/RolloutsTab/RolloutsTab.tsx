@@ -4,7 +4,6 @@ import Typography from '@material-ui/core/Typography';
 import Alert from '@material-ui/lab/Alert';
 import {
   ResponseErrorPanel,
-  Table,
   type TableColumn,
 } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
@@ -20,7 +19,7 @@ import {
   formatRelativeTime,
   formatStage,
 } from '../../utils/format';
-import { CursorPagination } from '../CursorPagination';
+import { CursorPagedTable } from '../CursorPagination';
 import { EntityCanaryLink } from '../EntityCanaryLink';
 import { LaunchFromCatalog } from '../LaunchFromCatalog';
 import { PhaseStatus } from '../PhaseStatus';
@@ -133,29 +132,19 @@ export const RolloutsTab = () => {
           {actions.error}
         </Alert>
       )}
-      <Table<Rollout>
+      <CursorPagedTable<Rollout>
         title="Rollouts"
         isLoading={rollouts.loading}
-        options={{
-          paging: false,
-          search: false,
-          sorting: false,
-          padding: 'dense',
-        }}
         columns={columns(now, actions)}
         data={(rollouts.value?.items ?? []).map(rollout => ({ ...rollout }))}
-        emptyContent={
-          <Typography variant="body2" style={{ padding: 16 }}>
-            No rollouts match these filters.
-          </Typography>
-        }
-      />
-      <CursorPagination
-        label="Rollouts"
-        pages={pages}
-        nextCursor={rollouts.value?.nextCursor}
-        pageSize={filters.limit}
-        onPageSizeChange={limit => setFilters({ ...filters, limit })}
+        emptyText="No rollouts match these filters."
+        pagination={{
+          label: 'Rollouts',
+          pages,
+          nextCursor: rollouts.value?.nextCursor,
+          pageSize: filters.limit,
+          onPageSizeChange: limit => setFilters({ ...filters, limit }),
+        }}
       />
       {actions.dialog}
     </>

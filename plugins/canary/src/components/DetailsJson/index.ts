@@ -1,0 +1,1 @@
+export { DetailsJson } from './DetailsJson';

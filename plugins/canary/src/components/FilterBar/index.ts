@@ -1,0 +1,1 @@
+export { DateTimeFilter, FilterBar } from './FilterBar';
