@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { threeStageStrategy } from './__testUtils__/strategies';
 import { BackendProcess, sleep } from './harness/BackendProcess';
 import { backendConfig, sqliteDatabase } from './harness/backendConfig';
 import { CanaryApi } from './harness/CanaryApi';
@@ -19,37 +20,15 @@ jest.setTimeout(180_000);
 function canaryConfig() {
   return {
     presets: {
-      demo: {
-        // Generous maxima and no-data allowances: this test is about crash safety, and the
-        // backend shares two cores with the rest of the suite.
-        stages: [
-          { weight: 10, minDuration: '2s', maxDuration: '60s' },
-          { weight: 30, minDuration: '2s', maxDuration: '60s' },
-          { weight: 60, minDuration: '2s', maxDuration: '60s' },
-        ],
-        analysis: {
-          interval: '500ms',
-          minRequestsPerLook: 1,
-          minRequestsPerStage: 20,
-          metrics: [
-            {
-              name: 'error-rate',
-              kind: 'proportion',
-              margin: 0.05,
-              critical: true,
-            },
-            {
-              name: 'latency',
-              kind: 'distribution',
-              critical: true,
-              unit: 's',
-            },
-          ],
-          maxConsecutiveNoData: 20,
-          // Looks of a few requests make p95 ratios noisy; the default 1.5x would flap.
-          thresholds: { rollback: { maxP95Ratio: 3 } },
-        },
-      },
+      // Generous maxima and no-data allowances: this test is about crash safety, and the
+      // backend shares two cores with the rest of the suite.
+      demo: threeStageStrategy({
+        minDuration: '2s',
+        maxDuration: '60s',
+        interval: '500ms',
+        minRequestsPerLook: 1,
+        maxConsecutiveNoData: 20,
+      }),
     },
     demo: {
       requestsPerSecond: 200,

@@ -1,8 +1,14 @@
-import { ServiceFactory } from '@backstage/backend-plugin-api';
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+// eslint-disable-next-line @backstage/no-mixed-plugin-imports -- the engine the demo runs in
 import canaryBackend from '@canary-release/backstage-plugin-canary-backend';
+// eslint-disable-next-line @backstage/no-mixed-plugin-imports -- the canary backend's test helpers
+import {
+  canaryComponent,
+  TestScheduler,
+} from '@canary-release/backstage-plugin-canary-backend/testUtils';
 import request from 'supertest';
+import { threeStageStrategy } from './__testUtils__/strategies';
 import { canaryModuleDemo } from './module';
 
 /**
@@ -19,35 +25,12 @@ const DEMO_SHOP = 'component:default/demo-shop';
 const config = {
   canary: {
     presets: {
-      compressed: {
-        stages: [
-          // The judge promotes a stage as soon as it can show the canary no worse (after its
-          // minimum); the maximum leaves room for a loaded machine.
-          { weight: 10, minDuration: '1s', maxDuration: '15s' },
-          { weight: 30, minDuration: '1s', maxDuration: '15s' },
-          { weight: 60, minDuration: '1s', maxDuration: '15s' },
-        ],
-        analysis: {
-          interval: '250ms',
-          minRequestsPerLook: 3,
-          minRequestsPerStage: 20,
-          metrics: [
-            {
-              name: 'error-rate',
-              kind: 'proportion',
-              margin: 0.05,
-              critical: true,
-            },
-            {
-              name: 'latency',
-              kind: 'distribution',
-              critical: true,
-              unit: 's',
-            },
-          ],
-          thresholds: { rollback: { maxP95Ratio: 3 } },
-        },
-      },
+      compressed: threeStageStrategy({
+        minDuration: '1s',
+        maxDuration: '15s',
+        interval: '250ms',
+        minRequestsPerLook: 3,
+      }),
     },
     demo: {
       requestsPerSecond: 400,
@@ -62,26 +45,11 @@ const config = {
   },
 };
 
-const entity = {
-  apiVersion: 'backstage.io/v1alpha1',
-  kind: 'Component',
-  metadata: {
-    name: 'demo-shop',
-    annotations: {
-      'backstage.io/kubernetes-id': 'demo-shop',
-      'canary.backstage.io/router': 'demo',
-      'canary.backstage.io/metrics': 'demo',
-      'canary.backstage.io/workload': 'demo',
-      'canary.backstage.io/preset': 'compressed',
-    },
-  },
-  spec: { type: 'service', owner: 'guests', lifecycle: 'production' },
-};
-
-type TestScheduler = {
-  factory(): ServiceFactory;
-  triggerTask(id: string): Promise<void>;
-};
+const entity = canaryComponent(
+  'demo-shop',
+  { owner: 'guests' },
+  { kind: 'demo', preset: 'compressed' },
+);
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 

@@ -87,11 +87,11 @@ describe('canaryModuleDemo', () => {
     ).rejects.toThrow(/add up to 100/);
     expect(await router.getWeights(shop)).toEqual({ stable: 50, canary: 50 });
 
-    const window = { start: new Date(), end: new Date(Date.now() + 1000) };
-    await sleep(1100);
+    const window = { start: new Date(), end: new Date(Date.now() + 2000) };
+    await sleep(2100);
     const baseline = await metrics.sample(shop, 'baseline', window);
     const canary = await metrics.sample(shop, 'canary', window);
-    // About 200 requests per arm.
+    // About 400 requests per arm; far fewer only when the machine starves the load generator.
     expect(baseline.requests).toBeGreaterThan(80);
     expect(canary.requests).toBeGreaterThan(80);
 

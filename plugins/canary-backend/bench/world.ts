@@ -1,4 +1,3 @@
-import { createBackendModule } from '@backstage/backend-plugin-api';
 import {
   ArmSample,
   RandomSource,
@@ -11,9 +10,9 @@ import {
   TrafficRouter,
   WorkloadController,
   WorkloadState,
-  canaryProvidersExtensionPoint,
 } from '@canary-release/backstage-plugin-canary-node';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { canaryComponent, memoryProvidersModule } from '../src/testing';
 
 /** The provider kind of the benchmark world, in the entities' canary annotations. */
 export const BENCH_KIND = 'bench';
@@ -111,37 +110,11 @@ export class LatencyWorld
 
   /** A backend module registering this world as router, workload and metrics of kind `bench`. */
   module() {
-    return createBackendModule({
-      pluginId: 'canary',
-      moduleId: 'bench-world',
-      register: reg => {
-        reg.registerInit({
-          deps: { providers: canaryProvidersExtensionPoint },
-          init: async ({ providers }) => {
-            providers.addTrafficRouter(BENCH_KIND, this);
-            providers.addWorkloadController(BENCH_KIND, this);
-            providers.addMetricsProvider(BENCH_KIND, this);
-          },
-        });
-      },
-    });
+    return memoryProvidersModule(this, BENCH_KIND);
   }
 }
 
 /** A catalog component set up for canary releases on the benchmark world. */
 export function benchEntity(name: string) {
-  return {
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'Component',
-    metadata: {
-      name,
-      annotations: {
-        'backstage.io/kubernetes-id': name,
-        'canary.backstage.io/router': BENCH_KIND,
-        'canary.backstage.io/metrics': BENCH_KIND,
-        'canary.backstage.io/workload': BENCH_KIND,
-      },
-    },
-    spec: { type: 'service', owner: 'team-bench', lifecycle: 'production' },
-  };
+  return canaryComponent(name, { owner: 'team-bench' }, { kind: BENCH_KIND });
 }

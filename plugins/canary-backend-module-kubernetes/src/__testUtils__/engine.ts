@@ -1,12 +1,11 @@
-import {
-  ServiceFactory,
-  createBackendModule,
-} from '@backstage/backend-plugin-api';
+import { createBackendModule } from '@backstage/backend-plugin-api';
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 // The module's tests run it inside the canary backend plugin, as a backend does.
 // eslint-disable-next-line @backstage/no-mixed-plugin-imports
 import canaryBackend from '@canary-release/backstage-plugin-canary-backend';
+// eslint-disable-next-line @backstage/no-mixed-plugin-imports
+import type { TestScheduler } from '@canary-release/backstage-plugin-canary-backend/testUtils';
 import { canaryProvidersExtensionPoint } from '@canary-release/backstage-plugin-canary-node';
 import type { FaultProxy } from '@canary-release/backstage-plugin-canary-node/testUtils';
 import request from 'supertest';
@@ -100,11 +99,6 @@ function memoryMetricsModule(
     },
   });
 }
-
-type TestScheduler = {
-  factory(): ServiceFactory;
-  triggerTask(id: string): Promise<void>;
-};
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 

@@ -1,30 +1,22 @@
-import {
-  createBackendModule,
-  ServiceFactory,
-} from '@backstage/backend-plugin-api';
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import type {
-  RolloutTarget,
-  Weights,
-} from '@canary-release/backstage-plugin-canary-common';
 // The module's tests run it inside the canary backend plugin, as a backend does.
 // eslint-disable-next-line @backstage/no-mixed-plugin-imports
 import canaryBackend from '@canary-release/backstage-plugin-canary-backend';
+// eslint-disable-next-line @backstage/no-mixed-plugin-imports -- the canary backend's memory world
 import {
-  canaryProvidersExtensionPoint,
-  TrafficRouter,
-  WorkloadController,
-  WorkloadState,
-} from '@canary-release/backstage-plugin-canary-node';
+  MemoryWorld,
+  memoryProvidersModule,
+  TestScheduler,
+} from '@canary-release/backstage-plugin-canary-backend/testUtils';
 import request from 'supertest';
 import { canaryModulePrometheus } from '../module';
 import { REAL_PROMETHEUS_URL } from './realPrometheus';
 import { remoteWrite } from './remoteWrite';
 
 /**
- * The engine with this module, on a compressed clock, for the end-to-end suites: a test module
- * registers an in-memory traffic router and workload (kind `memory`); a synthetic service writes,
+ * The engine with this module, on a compressed clock, for the end-to-end suites: the canary
+ * backend's memory world is the traffic router and workload (kind `memory`); a synthetic service writes,
  * every 100 ms, the request counters the pods of each track would expose into the real
  * Prometheus, splitting 1000 requests/s by the router's weights and failing the share of
  * requests its version's error rate says. Ticks are triggered by the test.
@@ -40,47 +32,6 @@ const ERROR_RATES: Record<string, number> = {
 const REQUESTS_PER_WRITE = 100;
 const WRITE_INTERVAL_MS = 100;
 
-/** A router and a workload that only remember what they are told. */
-export class MemoryCluster implements TrafficRouter, WorkloadController {
-  weights: Weights = { stable: 100, canary: 0 };
-  state: WorkloadState = { stable: { version: '1.0.0', ready: true } };
-
-  async setWeights(_target: RolloutTarget, weights: Weights) {
-    this.weights = weights;
-  }
-  async getWeights() {
-    return this.weights;
-  }
-  async getState() {
-    return structuredClone(this.state);
-  }
-  async deployCanary(_target: RolloutTarget, version: string) {
-    this.state.canary = { version, ready: true };
-  }
-  async removeCanary() {
-    delete this.state.canary;
-  }
-  async setStableVersion(_target: RolloutTarget, version: string) {
-    this.state.stable = { version, ready: true };
-  }
-}
-
-function memoryModule(cluster: MemoryCluster) {
-  return createBackendModule({
-    pluginId: 'canary',
-    moduleId: 'memory-cluster',
-    register(reg) {
-      reg.registerInit({
-        deps: { providers: canaryProvidersExtensionPoint },
-        async init({ providers }) {
-          providers.addTrafficRouter('memory', cluster);
-          providers.addWorkloadController('memory', cluster);
-        },
-      });
-    },
-  });
-}
-
 /**
  * Writes what the service's pods would expose: `http_requests_total` by track and code and
  * `http_request_duration_seconds_bucket` by track (every request under 50 ms), at the current
@@ -94,7 +45,7 @@ export class SyntheticService {
   readonly failures: string[] = [];
 
   constructor(
-    private readonly cluster: MemoryCluster,
+    private readonly cluster: MemoryWorld,
     private readonly namespace: string,
   ) {}
 
@@ -203,11 +154,6 @@ function entityIn(namespace: string) {
   };
 }
 
-type TestScheduler = {
-  factory(): ServiceFactory;
-  triggerTask(id: string): Promise<void>;
-};
-
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
 /** A backend with the canary plugin, this module configured with `prometheus`, and the memory cluster. */
@@ -215,14 +161,14 @@ export async function startEngine(
   namespace: string,
   prometheus: object,
   preset: object = PRESET,
-  cluster = new MemoryCluster(),
+  cluster = new MemoryWorld(),
 ) {
   const scheduler = mockServices.scheduler() as unknown as TestScheduler;
   const backend = await startTestBackend({
     features: [
       canaryBackend,
       canaryModulePrometheus,
-      memoryModule(cluster),
+      memoryProvidersModule(cluster),
       catalogServiceMock.factory({ entities: [entityIn(namespace)] }),
       scheduler.factory(),
       mockServices.rootConfig.factory({

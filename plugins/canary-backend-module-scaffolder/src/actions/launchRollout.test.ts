@@ -1,7 +1,6 @@
 import {
   BackstageCredentials,
   ServiceFactory,
-  createBackendModule,
 } from '@backstage/backend-plugin-api';
 import {
   mockCredentials,
@@ -17,19 +16,16 @@ import {
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
 // eslint-disable-next-line @backstage/no-mixed-plugin-imports -- the real backend the action calls
 import canaryPlugin from '@canary-release/backstage-plugin-canary-backend';
+// eslint-disable-next-line @backstage/no-mixed-plugin-imports -- the in-memory world behind it
 import {
-  ArmSample,
-  RolloutTarget,
-  Weights,
-  canaryRolloutLaunchPermission,
-} from '@canary-release/backstage-plugin-canary-common';
-import {
-  MetricsProvider,
-  TrafficRouter,
-  WorkloadController,
-  WorkloadState,
-  canaryProvidersExtensionPoint,
-} from '@canary-release/backstage-plugin-canary-node';
+  FAST,
+  MemoryWorld,
+  SHOP,
+  canaryComponent,
+  memoryProvidersModule,
+  TestScheduler,
+} from '@canary-release/backstage-plugin-canary-backend/testUtils';
+import { canaryRolloutLaunchPermission } from '@canary-release/backstage-plugin-canary-common';
 import { scaffolderModuleCanary } from '../module';
 import { DRY_RUN_ROLLOUT_ID, LAUNCH_ACTION_ID } from './launchRollout';
 
@@ -39,93 +35,12 @@ import { DRY_RUN_ROLLOUT_ID, LAUNCH_ACTION_ID } from './launchRollout';
  * registering the action on the Scaffolder's extension point.
  */
 
-const SHOP = 'component:default/shop';
 const APP = 'http://app.test';
 const SHOP_TAB = `${APP}/catalog/default/component/shop/canary`;
 const ALICE = mockCredentials.user('user:default/alice');
 
-/** A strategy the in-memory world can run through in well under a second. */
-const FAST = {
-  stages: [
-    { weight: 10, minDuration: '100ms' },
-    { weight: 50, minDuration: '100ms' },
-  ],
-  analysis: {
-    interval: '100ms',
-    minRequestsPerLook: 1,
-    minRequestsPerStage: 1,
-    metrics: [
-      { name: 'error-rate', kind: 'proportion', margin: 0.05, critical: true },
-    ],
-  },
-};
-
-const entities = [
-  {
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'Component',
-    metadata: {
-      name: 'shop',
-      annotations: {
-        'backstage.io/kubernetes-id': 'shop',
-        'canary.backstage.io/router': 'memory',
-        'canary.backstage.io/metrics': 'memory',
-        'canary.backstage.io/workload': 'memory',
-      },
-    },
-    spec: { type: 'service', owner: 'team-a', lifecycle: 'production' },
-  },
-];
-
-/** One service that does what the engine tells it; each look serves 20 requests per percent. */
-class World implements TrafficRouter, WorkloadController, MetricsProvider {
-  weights: Weights = { stable: 100, canary: 0 };
-  state: WorkloadState = { stable: { version: '1.0.0', ready: true } };
-  errorRates = { baseline: 0.002, canary: 0.002 };
-  calls: string[] = [];
-
-  async setWeights(_target: RolloutTarget, weights: Weights) {
-    this.calls.push('setWeights');
-    this.weights = weights;
-  }
-  async getWeights() {
-    return this.weights;
-  }
-  async getState() {
-    this.calls.push('getState');
-    return structuredClone(this.state);
-  }
-  async deployCanary(_target: RolloutTarget, version: string) {
-    this.calls.push('deployCanary');
-    this.state.canary = { version, ready: true };
-  }
-  async removeCanary() {
-    delete this.state.canary;
-  }
-  async setStableVersion(_target: RolloutTarget, version: string) {
-    this.state.stable = { version, ready: true };
-  }
-  async sample(
-    _target: RolloutTarget,
-    arm: 'baseline' | 'canary',
-  ): Promise<ArmSample> {
-    const requests =
-      20 * this.weights[arm === 'baseline' ? 'stable' : 'canary'];
-    return {
-      requests,
-      errors: Math.round(requests * this.errorRates[arm]),
-      latency: { bounds: [0.05, 0.1], counts: [0, requests, 0] },
-    };
-  }
-}
-
-type TestScheduler = {
-  factory(): ServiceFactory;
-  triggerTask(id: string): Promise<void>;
-};
-
 async function start(options: { permissions?: ServiceFactory } = {}) {
-  const world = new World();
+  const world = new MemoryWorld();
   const scheduler = mockServices.scheduler() as unknown as TestScheduler;
   let action: TemplateAction<any, any, any> | undefined;
   const backend = await startTestBackend({
@@ -141,21 +56,8 @@ async function start(options: { permissions?: ServiceFactory } = {}) {
     ],
     features: [
       canaryPlugin,
-      createBackendModule({
-        pluginId: 'canary',
-        moduleId: 'test-world',
-        register(reg) {
-          reg.registerInit({
-            deps: { providers: canaryProvidersExtensionPoint },
-            async init({ providers }) {
-              providers.addTrafficRouter('memory', world);
-              providers.addWorkloadController('memory', world);
-              providers.addMetricsProvider('memory', world);
-            },
-          });
-        },
-      }),
-      catalogServiceMock.factory({ entities }),
+      memoryProvidersModule(world),
+      catalogServiceMock.factory({ entities: [canaryComponent('shop')] }),
       scheduler.factory(),
       mockServices.rootConfig.factory({
         data: {

@@ -9,38 +9,18 @@ import { Entity } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { Knex } from 'knex';
 import { canaryPlugin } from '../plugin';
+import {
+  canaryComponent,
+  FAST,
+  TestScheduler,
+  SHOP,
+} from '../testing/memoryBackend';
 import { MemoryWorld, memoryProvidersModule } from '../testing/memoryProviders';
 
 /** The canary backend on the memory world, as the route tests start it. */
 
-export const SHOP = 'component:default/shop';
+export { canaryComponent, FAST, SHOP };
 export const PLAIN = 'component:default/plain';
-
-/** A component set up for canary releases on the memory world. */
-export function canaryComponent(
-  name: string,
-  spec: { owner?: string; system?: string } = {},
-): Entity {
-  return {
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'Component',
-    metadata: {
-      name,
-      annotations: {
-        'backstage.io/kubernetes-id': name,
-        'canary.backstage.io/router': 'memory',
-        'canary.backstage.io/metrics': 'memory',
-        'canary.backstage.io/workload': 'memory',
-      },
-    },
-    spec: {
-      type: 'service',
-      lifecycle: 'production',
-      owner: 'team-a',
-      ...spec,
-    },
-  };
-}
 
 /** `shop`, set up for canary releases, and `plain`, which is not. */
 export const ENTITIES: Entity[] = [
@@ -53,28 +33,6 @@ export const ENTITIES: Entity[] = [
   },
 ];
 
-/** A fast strategy: the memory world answers at once, so stages of 100 ms are enough. */
-export const FAST = {
-  stages: [
-    { weight: 10, minDuration: '100ms' },
-    { weight: 50, minDuration: '100ms' },
-  ],
-  analysis: {
-    interval: '100ms',
-    minRequestsPerLook: 1,
-    minRequestsPerStage: 1,
-    // A margin a few hundred requests can show, so that stages of 100 ms can pass.
-    metrics: [
-      { name: 'error-rate', kind: 'proportion', margin: 0.05, critical: true },
-    ],
-  },
-};
-
-type TestScheduler = {
-  factory(): ServiceFactory;
-  triggerTask(id: string): Promise<void>;
-};
-
 export async function startBackend(
   options: {
     permissions?: ServiceFactory;
@@ -84,6 +42,8 @@ export async function startBackend(
     knex?: Knex;
     /** The world the providers act on; a new one otherwise. */
     world?: MemoryWorld;
+    /** Further services or modules, e.g. a mocked notification service. */
+    features?: ServiceFactory[];
   } = {},
 ) {
   const world = options.world ?? new MemoryWorld();
@@ -101,6 +61,7 @@ export async function startBackend(
       ...(options.knex
         ? [mockServices.database.factory({ knex: options.knex })]
         : []),
+      ...(options.features ?? []),
     ],
   });
   const triggerTask = (id: string) => scheduler.triggerTask(id);

@@ -2,6 +2,7 @@ import { startTestBackend } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import request from 'supertest';
 import { canaryPlugin } from '../plugin';
+import { canaryComponent, SHOP } from '../testing/memoryBackend';
 import { MemoryWorld, memoryProvidersModule } from '../testing/memoryProviders';
 
 /**
@@ -11,7 +12,6 @@ import { MemoryWorld, memoryProvidersModule } from '../testing/memoryProviders';
 
 jest.setTimeout(120_000);
 
-const SHOP = 'component:default/shop';
 const HOSTILE_STRINGS = [
   '',
   ' ',
@@ -75,28 +75,7 @@ describe('hostile input', () => {
       features: [
         canaryPlugin,
         memoryProvidersModule(world),
-        catalogServiceMock.factory({
-          entities: [
-            {
-              apiVersion: 'backstage.io/v1alpha1',
-              kind: 'Component',
-              metadata: {
-                name: 'shop',
-                annotations: {
-                  'backstage.io/kubernetes-id': 'shop',
-                  'canary.backstage.io/router': 'memory',
-                  'canary.backstage.io/metrics': 'memory',
-                  'canary.backstage.io/workload': 'memory',
-                },
-              },
-              spec: {
-                type: 'service',
-                owner: 'team-a',
-                lifecycle: 'production',
-              },
-            },
-          ],
-        }),
+        catalogServiceMock.factory({ entities: [canaryComponent('shop')] }),
       ],
     });
     // One succeeded-and-final rollout and one active one, so that ids exist to aim at.

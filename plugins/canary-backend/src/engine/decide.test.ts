@@ -10,18 +10,17 @@ import {
 import { resolveStrategy } from '../strategy/strategy';
 import { decide } from './decide';
 import {
+  ALL_STABLE,
   at,
   inStage,
   makeRollout,
+  MIN_STAGE_0,
   sample,
   T0,
   TEST_STRATEGY,
   worldOf,
 } from './testRollout';
 import type { RolloutRecord } from './types';
-
-const MIN_STAGE_0 = 30 * 60_000;
-const ALL_STABLE = { stable: 100, canary: 0 };
 
 /** A rollout in `phase` with enough state for every action to be meaningful. */
 function rolloutIn(phase: Phase): RolloutRecord {

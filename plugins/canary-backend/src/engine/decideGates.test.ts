@@ -1,9 +1,11 @@
 import { resolveStrategy, strategyInputSchema } from '../strategy/strategy';
 import { decide } from './decide';
 import {
+  ALL_STABLE,
   at,
   inStage,
   makeRollout,
+  MIN_STAGE_0,
   sample,
   T0,
   TEST_STRATEGY,
@@ -12,9 +14,6 @@ import {
 import type { GateAnswer, HookOutcome, RolloutRecord } from './types';
 
 /** Gating webhooks in `decide`: it asks for answers, and acts on the answers it is given. */
-
-const MIN_STAGE_0 = 30 * 60_000;
-const ALL_STABLE = { stable: 100, canary: 0 };
 
 const withHooks = (
   rollout: RolloutRecord,

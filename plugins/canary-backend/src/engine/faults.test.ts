@@ -2,9 +2,11 @@ import type { PolicyAction } from '@canary-release/backstage-plugin-canary-commo
 import { resolveStrategy } from '../strategy/strategy';
 import { decide, recordActionOutcome } from './decide';
 import {
+  ALL_STABLE,
   at,
   inStage,
   makeRollout,
+  MIN_STAGE_0,
   sample,
   T0,
   TEST_STRATEGY,
@@ -21,9 +23,7 @@ import type { Decision, Look, Observations, RolloutRecord } from './types';
  */
 
 const INTERVAL = TEST_STRATEGY.analysis.intervalMs;
-const MIN_STAGE_0 = TEST_STRATEGY.stages[0].minDurationMs;
 const DEADLINE = TEST_STRATEGY.progressDeadlineMs;
-const ALL_STABLE = { stable: 100, canary: 0 };
 const DOWN =
   'Prometheus query canary.prometheus.queries.requests failed: cannot reach http://prometheus:9090: connect ECONNREFUSED';
 

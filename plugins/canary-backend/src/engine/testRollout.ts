@@ -22,6 +22,12 @@ export const TEST_STRATEGY = resolveStrategy(BUILT_IN_STRATEGY, {
 
 export const at = (ms: number) => new Date(T0.getTime() + ms);
 
+/** How long the test strategy's first stage lasts at least. */
+export const MIN_STAGE_0 = TEST_STRATEGY.stages[0].minDurationMs;
+
+/** All traffic on the stable version. */
+export const ALL_STABLE = { stable: 100, canary: 0 };
+
 export function makeRollout(
   overrides: Partial<RolloutRecord> = {},
 ): RolloutRecord {

@@ -1,13 +1,12 @@
-import {
-  createServiceFactory,
-  ServiceFactory,
-} from '@backstage/backend-plugin-api';
-import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { createServiceFactory } from '@backstage/backend-plugin-api';
 import { notificationService } from '@backstage/plugin-notifications-node';
 import request from 'supertest';
-import { canaryPlugin } from '../plugin';
-import { MemoryWorld, memoryProvidersModule } from '../testing/memoryProviders';
+import {
+  canaryComponent,
+  FAST,
+  SHOP,
+  startBackend as startBackendOnMemoryWorld,
+} from '../__testUtils__/testBackend';
 import { HookServer } from './__testUtils__/HookServer';
 
 /**
@@ -16,46 +15,6 @@ import { HookServer } from './__testUtils__/HookServer';
  */
 
 jest.setTimeout(60_000);
-
-const SHOP = 'component:default/shop';
-
-const entities = [
-  {
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'Component',
-    metadata: {
-      name: 'shop',
-      annotations: {
-        'backstage.io/kubernetes-id': 'shop',
-        'canary.backstage.io/router': 'memory',
-        'canary.backstage.io/metrics': 'memory',
-        'canary.backstage.io/workload': 'memory',
-      },
-    },
-    spec: { type: 'service', owner: 'team-a', lifecycle: 'production' },
-  },
-];
-
-/** Stages of 100 ms: the memory world answers at once. */
-const FAST = {
-  stages: [
-    { weight: 10, minDuration: '100ms' },
-    { weight: 50, minDuration: '100ms' },
-  ],
-  analysis: {
-    interval: '100ms',
-    minRequestsPerLook: 1,
-    minRequestsPerStage: 1,
-    metrics: [
-      { name: 'error-rate', kind: 'proportion', margin: 0.05, critical: true },
-    ],
-  },
-};
-
-type TestScheduler = {
-  factory(): ServiceFactory;
-  triggerTask(id: string): Promise<void>;
-};
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
@@ -67,16 +26,11 @@ afterAll(() => hooks.stop());
 beforeEach(() => hooks.reset());
 
 async function startBackend(canary: object) {
-  const world = new MemoryWorld();
   const send = jest.fn(async (_options: unknown) => undefined);
-  const scheduler = mockServices.scheduler() as unknown as TestScheduler;
-  const { server } = await startTestBackend({
+  const { server, world, tick, triggerTask } = await startBackendOnMemoryWorld({
+    entities: [canaryComponent('shop')],
+    config: { canary },
     features: [
-      canaryPlugin,
-      memoryProvidersModule(world),
-      catalogServiceMock.factory({ entities }),
-      scheduler.factory(),
-      mockServices.rootConfig.factory({ data: { canary } }),
       createServiceFactory({
         service: notificationService,
         deps: {},
@@ -90,7 +44,7 @@ async function startBackend(canary: object) {
   const tickUntil = async (id: string, done: (rollout: any) => boolean) => {
     let rollout = await get(id);
     for (let i = 0; i < 100 && !done(rollout); i++) {
-      await scheduler.triggerTask('canary-engine-tick');
+      await tick();
       rollout = await get(id);
       if (!done(rollout)) await sleep(30);
     }
@@ -111,7 +65,7 @@ async function startBackend(canary: object) {
     tickUntil,
     audit,
     launch,
-    dispatch: () => scheduler.triggerTask('canary-outbox-dispatch'),
+    dispatch: () => triggerTask('canary-outbox-dispatch'),
   };
 }
 

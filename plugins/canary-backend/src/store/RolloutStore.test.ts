@@ -1,16 +1,11 @@
-import {
-  mockServices,
-  TestDatabaseId,
-  TestDatabases,
-} from '@backstage/backend-test-utils';
+import { mockServices, TestDatabaseId } from '@backstage/backend-test-utils';
 import { ConflictError } from '@backstage/errors';
+import { createTestDatabases } from '../__testUtils__/testBackend';
 import { inStage, makeRollout, sample, T0, at } from '../engine/testRollout';
 import type { AuditEventDraft, RolloutRecord } from '../engine/types';
 import { RolloutStore, StaleRevisionError } from './RolloutStore';
 
-const POSTGRES = (process.env.CANARY_TEST_POSTGRES_ID ??
-  'POSTGRES_15') as TestDatabaseId;
-const databases = TestDatabases.create({ ids: ['SQLITE_3', POSTGRES] });
+const { databases, hasRequiredDatabases } = createTestDatabases();
 
 let idCounter = 0;
 function newId() {
@@ -46,11 +41,7 @@ describe('the test script provides PostgreSQL', () => {
   it('runs the store tests on PostgreSQL in CI', () => {
     // Where the test script started PostgreSQL (and in CI), the store must be proven on it: a
     // missing database is a failure, not a silent skip.
-    const required = Boolean(
-      process.env.CANARY_TEST_POSTGRES_ID || process.env.CI,
-    );
-    expect(databases.supports(POSTGRES) || !required).toBe(true);
-    expect(databases.supports('SQLITE_3')).toBe(true);
+    expect(hasRequiredDatabases()).toBe(true);
   });
 });
 

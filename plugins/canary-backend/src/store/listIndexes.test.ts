@@ -1,10 +1,7 @@
 import { resolvePackagePath } from '@backstage/backend-plugin-api';
-import {
-  mockServices,
-  TestDatabaseId,
-  TestDatabases,
-} from '@backstage/backend-test-utils';
+import { mockServices } from '@backstage/backend-test-utils';
 import { Knex } from 'knex';
+import { createTestDatabases } from '../__testUtils__/testBackend';
 import { RolloutStore } from './RolloutStore';
 
 /*
@@ -12,9 +9,7 @@ import { RolloutStore } from './RolloutStore';
  * and PostgreSQL: up from the schema before it, down, and up again.
  */
 
-const POSTGRES = (process.env.CANARY_TEST_POSTGRES_ID ??
-  'POSTGRES_15') as TestDatabaseId;
-const databases = TestDatabases.create({ ids: ['SQLITE_3', POSTGRES] });
+const { databases, hasRequiredDatabases } = createTestDatabases();
 const directory = resolvePackagePath(
   '@canary-release/backstage-plugin-canary-backend',
   'migrations',
@@ -46,10 +41,7 @@ async function indexNames(knex: Knex): Promise<string[]> {
 
 describe('the test script provides PostgreSQL', () => {
   it('runs the migration tests on PostgreSQL in CI', () => {
-    const required = Boolean(
-      process.env.CANARY_TEST_POSTGRES_ID || process.env.CI,
-    );
-    expect(databases.supports(POSTGRES) || !required).toBe(true);
+    expect(hasRequiredDatabases()).toBe(true);
   });
 });
 

@@ -85,18 +85,24 @@ export class MemoryWorld
   }
 }
 
-/** A backend module registering `world` under the kind `memory`. */
-export function memoryProvidersModule(world: MemoryWorld) {
+/**
+ * A backend module registering `world` as the router, the workload controller and the metrics
+ * provider of `kind` (`memory` by default).
+ */
+export function memoryProvidersModule(
+  world: TrafficRouter & WorkloadController & MetricsProvider,
+  kind = 'memory',
+) {
   return createBackendModule({
     pluginId: 'canary',
-    moduleId: 'memory-world',
+    moduleId: `${kind}-world`,
     register(env) {
       env.registerInit({
         deps: { providers: canaryProvidersExtensionPoint },
         async init({ providers }) {
-          providers.addTrafficRouter('memory', world);
-          providers.addMetricsProvider('memory', world);
-          providers.addWorkloadController('memory', world);
+          providers.addTrafficRouter(kind, world);
+          providers.addMetricsProvider(kind, world);
+          providers.addWorkloadController(kind, world);
         },
       });
     },
