@@ -9,6 +9,8 @@ import {
   sleep,
 } from './harness/BackendProcess';
 import {
+  LONG_TESTS,
+  describeIf,
   HarnessDatabase,
   backendConfig,
   compressedStrategy,
@@ -36,9 +38,6 @@ import { verifyOutcome } from './harness/verifyOutcome';
  * `yarn test:long` in this package); otherwise it is skipped. CANARY_HARNESS_SEED replays a run.
  */
 
-const LONG = process.env.CANARY_LONG_TESTS === '1';
-const describeIf = (run: boolean) => (run ? describe : describe.skip);
-
 const SEED = Number(process.env.CANARY_HARNESS_SEED ?? 20261126);
 const TARGETS = 10;
 const ROLLOUTS = 50;
@@ -50,12 +49,12 @@ const INTERVAL_MS = 500;
 
 jest.setTimeout(8 * 60_000);
 
-describeIf(LONG)('the crash harness on SQLite', () => {
+describeIf(LONG_TESTS)('the crash harness on SQLite', () => {
   crashHarness('SQLite', sqliteDatabase);
 });
 
 // Without PostgreSQL this run is skipped, except in CI, where it runs and fails.
-describeIf(LONG && postgresRequired())(
+describeIf(LONG_TESTS && postgresRequired())(
   'the crash harness on PostgreSQL',
   () => {
     crashHarness('PostgreSQL', () => postgresDatabase('canary_crash'));

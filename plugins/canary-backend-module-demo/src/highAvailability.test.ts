@@ -6,6 +6,8 @@ import { readDemoConfig } from './config';
 import { DemoEnvironment } from './DemoEnvironment';
 import { BackendProcess, keepOrRemove, sleep } from './harness/BackendProcess';
 import {
+  LONG_TESTS,
+  describeIf,
   backendConfig,
   compressedStrategy,
   postgresDatabase,
@@ -32,10 +34,6 @@ import { DemoWorldServer } from './world/DemoWorldServer';
  * in this package); otherwise it is skipped. Without PostgreSQL it is skipped too, except in CI.
  */
 
-const LONG = process.env.CANARY_LONG_TESTS === '1';
-// Without PostgreSQL it is skipped, except in CI, where it runs and fails.
-const describeIf = (run: boolean) => (run ? describe : describe.skip);
-
 const INTERVAL_MS = 500;
 const TICK_TIMEOUT_MS = 2000;
 /** backend-defaults' scheduler janitor frees expired task locks once a minute (not configurable). */
@@ -43,132 +41,138 @@ const JANITOR_PERIOD_MS = 60_000;
 
 jest.setTimeout(8 * 60_000);
 
-describeIf(LONG && postgresRequired())('two backends on one PostgreSQL', () => {
-  let dir: string;
-  let world: DemoEnvironment | undefined;
-  let worldServer: DemoWorldServer | undefined;
-  const backends: BackendProcess[] = [];
-  let passed = false;
+describeIf(LONG_TESTS && postgresRequired())(
+  'two backends on one PostgreSQL',
+  () => {
+    let dir: string;
+    let world: DemoEnvironment | undefined;
+    let worldServer: DemoWorldServer | undefined;
+    const backends: BackendProcess[] = [];
+    let passed = false;
 
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'canary-ha-'));
-  });
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'canary-ha-'));
+    });
 
-  afterAll(async () => {
-    await Promise.all(backends.map(b => b.kill()));
-    await worldServer?.close();
-    await world?.close();
-    keepOrRemove(dir, passed);
-  });
+    afterAll(async () => {
+      await Promise.all(backends.map(b => b.kill()));
+      await worldServer?.close();
+      await world?.close();
+      keepOrRemove(dir, passed);
+    });
 
-  it('share the engine, never both run one tick, and each takes over when the other dies mid-tick', async () => {
-    const plan = demoPlan({ targets: 4, rollouts: 16, seed: 7 });
-    world = await DemoEnvironment.start(
-      readDemoConfig(
-        new ConfigReader({
-          canary: {
-            demo: {
-              ...plan.demo,
-              requestsPerSecond: 80,
-              startupDelayMs: 200,
-            },
-          },
-        }),
-      )!,
-    );
-    worldServer = await DemoWorldServer.start(world);
-    const worldUrl = worldServer.url;
-    const database = postgresDatabase('canary_ha');
-    for (const name of ['a', 'b']) {
-      backends.push(
-        await BackendProcess.create(dir, name, port =>
-          backendConfig({
-            port,
-            database,
-            tickTimeout: `${TICK_TIMEOUT_MS}ms`,
+    it('share the engine, never both run one tick, and each takes over when the other dies mid-tick', async () => {
+      const plan = demoPlan({ targets: 4, rollouts: 16, seed: 7 });
+      world = await DemoEnvironment.start(
+        readDemoConfig(
+          new ConfigReader({
             canary: {
-              presets: { demo: compressedStrategy(INTERVAL_MS) },
-              // The workloads name the entities of the dev backend's catalog.
               demo: {
-                remote: worldUrl,
-                workloads: plan.demo.workloads,
+                ...plan.demo,
+                requestsPerSecond: 80,
+                startupDelayMs: 200,
               },
             },
           }),
-        ),
+        )!,
       );
-    }
-    const [a, b] = backends;
-    await a.start();
-    await b.start();
-    const apiOf = (backend: BackendProcess) => new CanaryApi(backend.api);
-    for (const backend of backends) {
-      expect((await apiOf(backend).tickTask()).settings).toEqual(
-        expect.objectContaining({ timeoutAfterDuration: 'PT2S' }),
-      );
-    }
-
-    const driver = new RolloutDriver(() => apiOf(a.running ? a : b), plan.plan);
-    const driving = driver.run({ timeoutMs: 6 * 60_000 });
-    driving.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
-
-    // (a) Both up for a while: count the ticks each is seen running.
-    const seenRunning = new Map<BackendProcess, number>([
-      [a, 0],
-      [b, 0],
-    ]);
-    const watchUntil = Date.now() + 15_000;
-    while (Date.now() < watchUntil) {
-      for (const backend of backends) {
-        const task = await apiOf(backend).tickTask();
-        if (task.workerState?.status === 'running') {
-          seenRunning.set(backend, seenRunning.get(backend)! + 1);
-        }
+      worldServer = await DemoWorldServer.start(world);
+      const worldUrl = worldServer.url;
+      const database = postgresDatabase('canary_ha');
+      for (const name of ['a', 'b']) {
+        backends.push(
+          await BackendProcess.create(dir, name, port =>
+            backendConfig({
+              port,
+              database,
+              tickTimeout: `${TICK_TIMEOUT_MS}ms`,
+              canary: {
+                presets: { demo: compressedStrategy(INTERVAL_MS) },
+                // The workloads name the entities of the dev backend's catalog.
+                demo: {
+                  remote: worldUrl,
+                  workloads: plan.demo.workloads,
+                },
+              },
+            }),
+          ),
+        );
       }
-      await sleep(20);
-    }
-    expect(driver.view.rollouts.length).toBeGreaterThan(0);
-    expect(seenRunning.get(a)).toBeGreaterThan(0);
-    expect(seenRunning.get(b)).toBeGreaterThan(0);
+      const [a, b] = backends;
+      await a.start();
+      await b.start();
+      const apiOf = (backend: BackendProcess) => new CanaryApi(backend.api);
+      for (const backend of backends) {
+        expect((await apiOf(backend).tickTask()).settings).toEqual(
+          expect.objectContaining({ timeoutAfterDuration: 'PT2S' }),
+        );
+      }
 
-    // (b) Kill each in turn mid-tick; the other must take over.
-    const takeovers: number[] = [];
-    for (const [victim, survivor] of [
-      [a, b],
-      [b, a],
-    ]) {
-      expect(driver.view.active).toBeGreaterThan(0);
-      const killedAt = await killMidTick(victim, apiOf(survivor));
-      const resumedAt = await firstProgressAfter(apiOf(survivor), killedAt);
-      takeovers.push(resumedAt - killedAt);
-      expect(resumedAt - killedAt).toBeLessThanOrEqual(
-        TICK_TIMEOUT_MS + JANITOR_PERIOD_MS + INTERVAL_MS + 5000,
+      const driver = new RolloutDriver(
+        () => apiOf(a.running ? a : b),
+        plan.plan,
       );
-      await victim.start();
-    }
+      const driving = driver.run({ timeoutMs: 6 * 60_000 });
+      driving.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
 
-    await driving;
-    const outcome = await verifyOutcome({
-      api: apiOf(a),
-      plan,
-      intervalMs: INTERVAL_MS,
-      worldApi: worldUrl,
+      // (a) Both up for a while: count the ticks each is seen running.
+      const seenRunning = new Map<BackendProcess, number>([
+        [a, 0],
+        [b, 0],
+      ]);
+      const watchUntil = Date.now() + 15_000;
+      while (Date.now() < watchUntil) {
+        for (const backend of backends) {
+          const task = await apiOf(backend).tickTask();
+          if (task.workerState?.status === 'running') {
+            seenRunning.set(backend, seenRunning.get(backend)! + 1);
+          }
+        }
+        await sleep(20);
+      }
+      expect(driver.view.rollouts.length).toBeGreaterThan(0);
+      expect(seenRunning.get(a)).toBeGreaterThan(0);
+      expect(seenRunning.get(b)).toBeGreaterThan(0);
+
+      // (b) Kill each in turn mid-tick; the other must take over.
+      const takeovers: number[] = [];
+      for (const [victim, survivor] of [
+        [a, b],
+        [b, a],
+      ]) {
+        expect(driver.view.active).toBeGreaterThan(0);
+        const killedAt = await killMidTick(victim, apiOf(survivor));
+        const resumedAt = await firstProgressAfter(apiOf(survivor), killedAt);
+        takeovers.push(resumedAt - killedAt);
+        expect(resumedAt - killedAt).toBeLessThanOrEqual(
+          TICK_TIMEOUT_MS + JANITOR_PERIOD_MS + INTERVAL_MS + 5000,
+        );
+        await victim.start();
+      }
+
+      await driving;
+      const outcome = await verifyOutcome({
+        api: apiOf(a),
+        plan,
+        intervalMs: INTERVAL_MS,
+        worldApi: worldUrl,
+      });
+      const { problems, ...figures } = outcome;
+      // eslint-disable-next-line no-console
+      console.log(
+        JSON.stringify({
+          ...figures,
+          ticksSeenRunning: [...seenRunning.values()],
+          takeoverMs: takeovers,
+        }),
+      );
+      expect(problems).toEqual([]);
+      // The world never restarted here: every workload's stable version is checked.
+      expect(outcome.versionsChecked).toBe(4);
+      passed = true;
     });
-    const { problems, ...figures } = outcome;
-    // eslint-disable-next-line no-console
-    console.log(
-      JSON.stringify({
-        ...figures,
-        ticksSeenRunning: [...seenRunning.values()],
-        takeoverMs: takeovers,
-      }),
-    );
-    expect(problems).toEqual([]);
-    // The world never restarted here: every workload's stable version is checked.
-    expect(outcome.versionsChecked).toBe(4);
-    passed = true;
-  });
-});
+  },
+);
 
 /**
  * Kills `victim` with SIGKILL while it runs a tick, and confirms through `survivor` that it died

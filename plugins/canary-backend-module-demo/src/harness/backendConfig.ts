@@ -21,6 +21,12 @@ export function postgresUrl(): string | undefined {
   return key && process.env[key];
 }
 
+/** The long tests (minutes each) run only in CI's long tier or by hand: CANARY_LONG_TESTS=1. */
+export const LONG_TESTS = process.env.CANARY_LONG_TESTS === '1';
+
+/** `describe` when `run`, else `describe.skip`. */
+export const describeIf = (run: boolean) => (run ? describe : describe.skip);
+
 /**
  * Whether a test that needs PostgreSQL runs: where none was started it is skipped, except in CI,
  * where it runs and fails, because a missing database must not pass as a skipped test.

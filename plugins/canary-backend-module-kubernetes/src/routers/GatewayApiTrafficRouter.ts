@@ -14,7 +14,7 @@ import {
   planRoutes,
   stickyCookie,
   tokenOfStickyCookie,
-  weightsOf,
+  mostCanaryWeights,
   withField,
 } from './routing';
 
@@ -329,10 +329,12 @@ export class GatewayApiTrafficRouter extends RouteTrafficRouter<HttpRoute> {
   protected readWeights(route: HttpRoute, name: string): Weights {
     const where = this.where(route);
     const { rules, weighted } = weightedRules(route, name, where);
-    const shares = weighted.flatMap((arms, index) =>
-      arms ? [weightsOf(splitOfRule(rules[index], arms), where)] : [],
+    return mostCanaryWeights(
+      weighted.map((arms, i) =>
+        arms ? splitOfRule(rules[i], arms) : undefined,
+      ),
+      where,
     );
-    return shares.reduce((most, w) => (w.canary > most.canary ? w : most));
   }
 
   protected planPatch(

@@ -16,7 +16,7 @@ import {
   planRoutes,
   stickyCookie,
   tokenOfStickyCookie,
-  weightsOf,
+  mostCanaryWeights,
   withField,
 } from './routing';
 
@@ -255,12 +255,12 @@ export class IstioTrafficRouter extends RouteTrafficRouter<VirtualService> {
   protected readWeights(vs: VirtualService, name: string): Weights {
     const where = this.where(vs);
     const { routes, weighted } = weightedRoutes(vs, name, where);
-    // Traffic is back on stable only when every weighted route says so: report the route that
-    // sends the canary the most.
-    const shares = weighted.flatMap((arms, index) =>
-      arms ? [weightsOf(splitOfRoute(routes[index], arms), where)] : [],
+    return mostCanaryWeights(
+      weighted.map((arms, i) =>
+        arms ? splitOfRoute(routes[i], arms) : undefined,
+      ),
+      where,
     );
-    return shares.reduce((most, w) => (w.canary > most.canary ? w : most));
   }
 
   protected planPatch(

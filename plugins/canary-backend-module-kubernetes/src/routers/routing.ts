@@ -156,6 +156,20 @@ export function weightsOf(split: Split, where: string): Weights {
 }
 
 /**
+ * The weights of the route that sends the canary the most, of the splits of every weighted route
+ * (`splits[i]` undefined where route i is not weighted): traffic is back on stable only when
+ * every weighted route says so.
+ */
+export function mostCanaryWeights(
+  splits: Array<Split | undefined>,
+  where: string,
+): Weights {
+  return splits
+    .flatMap(split => (split ? [weightsOf(split, where)] : []))
+    .reduce((most, w) => (w.canary > most.canary ? w : most));
+}
+
+/**
  * A copy of `object` with `key` set to `value`, or without `key` when `value` is empty
  * (undefined, `{}` or `[]`): fields this module added are removed again without a trace.
  */
