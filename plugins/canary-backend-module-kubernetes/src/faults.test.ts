@@ -207,7 +207,7 @@ describe.each(testServers)(
       const blind = await engine.getRollout(id);
       expect(blind.phase).toBe('Progressing');
       expect(blind.message).toMatch(
-        /^Reading the traffic router \(istio\) has failed since \S+: Kubernetes cluster "test" did not answer the get of VirtualService \S+\/shop: .*ECONNREFUSED.*; Reading the workload \(kubernetes\) has failed since \S+: Kubernetes cluster "test" did not answer the get of Deployment \S+\/shop(-canary)?: .*ECONNREFUSED/,
+        /^Reading the traffic router \(istio\) has failed since \S+: Kubernetes cluster "test" did not answer the get of VirtualService \S+\/shop: .*ECONNREFUSED.*; Reading the workload \(kubernetes\) has failed since \S+: Kubernetes cluster "test" did not answer the get of Deployment \S+\/shop(-canary|-baseline)?: .*ECONNREFUSED/,
       );
 
       // The canary regresses: the look (metrics are not on that server) rolls back, blind.
