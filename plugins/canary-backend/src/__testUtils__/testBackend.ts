@@ -42,6 +42,8 @@ export async function startBackend(
     knex?: Knex;
     /** The world the providers act on; a new one otherwise. */
     world?: MemoryWorld;
+    /** Leaves the memory providers out, as a backend deployed without a provider module. */
+    withoutProviders?: boolean;
     /** Further services or modules, e.g. a mocked notification service. */
     features?: ServiceFactory[];
   } = {},
@@ -51,7 +53,7 @@ export async function startBackend(
   const { server } = await startTestBackend({
     features: [
       canaryPlugin,
-      memoryProvidersModule(world),
+      ...(options.withoutProviders ? [] : [memoryProvidersModule(world)]),
       catalogServiceMock.factory({ entities: options.entities ?? ENTITIES }),
       scheduler.factory(),
       ...(options.permissions ? [options.permissions] : []),

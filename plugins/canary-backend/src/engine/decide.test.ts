@@ -577,16 +577,6 @@ describe('decide: engine ticks', () => {
     expect(seen.rollout.phase).toBe('RolledBack');
   });
 
-  it('fails a rollout whose providers are gone', () => {
-    const decision = decide(
-      inStage(0),
-      { fatal: 'No traffic router "istio"' },
-      at(1),
-    );
-    expect(decision.rollout.phase).toBe('Failed');
-    expect(decision.events[0].reason).toContain('istio');
-  });
-
   it('is a pure function: same input, same output, input untouched', () => {
     const rollout = inStage(0);
     const copy = structuredClone(rollout);

@@ -636,11 +636,9 @@ export function decide(
   now: Date,
 ): Decision {
   const step = new Step(rollout, now);
-  if (!observations.fatal) trackFaults(step, 'read', readOutcome(observations));
+  trackFaults(step, 'read', readOutcome(observations));
   if (observations.command) {
     applyCommand(step, observations);
-  } else if (observations.fatal && !isFinalPhase(rollout.phase)) {
-    step.transition('fail', 'engine', observations.fatal, {});
   } else {
     tick(step, observations);
   }

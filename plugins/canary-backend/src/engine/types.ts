@@ -74,8 +74,6 @@ export interface Observations {
   /** Present when a look was due and taken. */
   look?: Look;
   command?: Command;
-  /** An error no retry will fix (e.g. the entity names a router nobody registered). */
-  fatal?: string;
   /** The answers of a gate's webhooks, when the previous `decide` asked for them. */
   gate?: GateAnswer;
 }

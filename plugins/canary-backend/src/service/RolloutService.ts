@@ -216,7 +216,7 @@ export class RolloutService {
   async act(id: string, command: Command): Promise<Rollout> {
     for (let attempt = 1; ; attempt++) {
       const rollout = await this.get(id);
-      const providers = this.deps.providers.forTarget(rollout.target);
+      const providers = this.deps.providers.forRunning(rollout.target);
       const observations: Observations = {
         ...(await this.observeWorld(rollout, providers)),
         command,
@@ -263,18 +263,7 @@ export class RolloutService {
 
   /** One engine tick of one rollout. */
   async tick(rollout: RolloutRecord): Promise<void> {
-    let providers: TargetProviders;
-    try {
-      providers = this.deps.providers.forTarget(rollout.target);
-    } catch (error) {
-      const decision = decide(
-        rollout,
-        { fatal: toError(error).message },
-        this.now(),
-      );
-      await this.persist(rollout, decision);
-      return;
-    }
+    const providers = this.deps.providers.forRunning(rollout.target);
     const observations = await this.observeWorld(rollout, providers);
     const now = this.now();
     if (isLookDue(rollout, now)) {

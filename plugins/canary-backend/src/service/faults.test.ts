@@ -63,8 +63,8 @@ describe.each(databases.eachSupportedId())(
       backend = await startBackend({ knex, world });
     });
 
-    const restart = async () => {
-      backend = await startBackend({ knex, world });
+    const restart = async (options: { withoutProviders?: boolean } = {}) => {
+      backend = await startBackend({ knex, world, ...options });
     };
     const get = async (id: string) =>
       (await request(backend.server).get(`/api/canary/rollouts/${id}`)).body;
@@ -169,6 +169,47 @@ describe.each(databases.eachSupportedId())(
       ]);
       expect(events.filter(e => e.action === 'abort')).toHaveLength(1);
       expect(events.filter(e => e.action === 'rolled-back')).toHaveLength(1);
+    });
+
+    it('a backend restarted without the provider module: the rollouts wait with a fault instead of failing, and go on once it is back', async () => {
+      const id = await rolloutInStage();
+      await restart({ withoutProviders: true });
+      await ticks(3);
+      const waiting = await get(id);
+      expect(waiting).toMatchObject({
+        phase: 'Progressing',
+        faults: [
+          expect.objectContaining({ provider: 'router', operation: 'read' }),
+          expect.objectContaining({ provider: 'workload', operation: 'read' }),
+        ],
+      });
+      expect(waiting.message).toMatch(
+        /^Reading the traffic router \(memory\) has failed since \S+: No traffic router "memory", metrics provider "memory", workload controller "memory" is installed in this backend \(installed: routers none; metrics none; workloads none\)/,
+      );
+      const aborted = await request(backend.server)
+        .post(`/api/canary/rollouts/${id}/actions`)
+        .send({ action: 'abort', reason: 'module missing' })
+        .expect(200);
+      expect(aborted.body.phase).toBe('RollingBack');
+      expect(world.weights).toEqual({ stable: 90, canary: 10 });
+
+      await restart();
+      const done = await tickUntil(id, r => r.phase === 'Aborted');
+      expect(done.phase).toBe('Aborted');
+      expect(done.faults).toBeUndefined();
+      expect(world.weights).toEqual({ stable: 100, canary: 0 });
+      const events = await audit(id);
+      expect(events.map(e => e.action)).not.toContain('fail');
+      expect(events.filter(e => e.action === 'abort')).toHaveLength(1);
+      expect(events.filter(e => e.action === 'rolled-back')).toHaveLength(1);
+      expect(faultsIn(events)).toEqual(
+        expect.arrayContaining([
+          'provider-fault read router',
+          'provider-fault read workload',
+          'provider-recovered read router',
+          'provider-recovered read workload',
+        ]),
+      );
     });
   },
 );

@@ -1,4 +1,4 @@
-import { InputError } from '@backstage/errors';
+import { InputError, ServiceUnavailableError } from '@backstage/errors';
 import type { RolloutTarget } from '@canary-release/backstage-plugin-canary-common';
 import type {
   CanaryProvidersExtensionPoint,
@@ -32,29 +32,57 @@ export class ProviderRegistry implements CanaryProvidersExtensionPoint {
     register(this.workloads, 'workload controller', kind, controller);
   }
 
-  /** The providers of a target; an InputError naming what is missing. */
+  /** The providers of a target to launch on; an InputError naming what is missing. */
   forTarget(target: RolloutTarget): TargetProviders {
-    const missing = [
+    const missing = this.missingFor(target);
+    if (missing.length > 0) throw new InputError(this.notInstalled(missing));
+    return this.forRunning(target);
+  }
+
+  /**
+   * The providers of a rollout already under way. A kind missing here (its module is not
+   * installed in this instance, or did not start) stands in as a provider whose every call fails,
+   * so the rollout waits as it would for a cluster that does not answer: the fault is recorded,
+   * nothing is promoted, and it goes on once the module is back. Failing the rollout instead
+   * would end it, traffic still split, for a mistake in how a backend was deployed.
+   */
+  forRunning(target: RolloutTarget): TargetProviders {
+    const fail = async (): Promise<never> => {
+      throw new ServiceUnavailableError(
+        this.notInstalled(this.missingFor(target)),
+      );
+    };
+    return {
+      router: this.routers.get(target.router) ?? {
+        getWeights: fail,
+        setWeights: fail,
+      },
+      metrics: this.metrics.get(target.metrics) ?? { sample: fail },
+      workload: this.workloads.get(target.workload) ?? {
+        getState: fail,
+        deployCanary: fail,
+        removeCanary: fail,
+        setStableVersion: fail,
+      },
+    };
+  }
+
+  private missingFor(target: RolloutTarget): string[] {
+    return [
       !this.routers.has(target.router) && `traffic router "${target.router}"`,
       !this.metrics.has(target.metrics) &&
         `metrics provider "${target.metrics}"`,
       !this.workloads.has(target.workload) &&
         `workload controller "${target.workload}"`,
-    ].filter(Boolean);
-    if (missing.length > 0) {
-      throw new InputError(
-        `No ${missing.join(
-          ', ',
-        )} is installed in this backend (installed: routers ${list(
-          this.routers,
-        )}; metrics ${list(this.metrics)}; workloads ${list(this.workloads)})`,
-      );
-    }
-    return {
-      router: this.routers.get(target.router)!,
-      metrics: this.metrics.get(target.metrics)!,
-      workload: this.workloads.get(target.workload)!,
-    };
+    ].filter((name): name is string => Boolean(name));
+  }
+
+  private notInstalled(missing: string[]): string {
+    return `No ${missing.join(
+      ', ',
+    )} is installed in this backend (installed: routers ${list(
+      this.routers,
+    )}; metrics ${list(this.metrics)}; workloads ${list(this.workloads)})`;
   }
 }
 
