@@ -14,15 +14,28 @@ const MAX_OUTPUT_CHARS = 100_000;
 export const sleep = (ms: number) =>
   new Promise<void>(done => setTimeout(done, ms));
 
-/** A port on 127.0.0.1 that nothing listens on right now. */
+/**
+ * Fixed ports are taken from below the kernel's ephemeral range (32768-60999 on Linux), where no
+ * outgoing connection can hold them: a backend restarted on the same port must find it free, and
+ * the demo's load generator opens connections by the hundred.
+ */
+const FIXED_PORTS = { from: 20_000, to: 32_000 };
+
+/** A port on 127.0.0.1, below the ephemeral range, that nothing listens on right now. */
 export async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
+  for (;;) {
+    const port =
+      FIXED_PORTS.from +
+      Math.floor(Math.random() * (FIXED_PORTS.to - FIXED_PORTS.from));
+    if (await canListen(port)) return port;
+  }
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise(done => {
     const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-    server.on('error', fail);
+    server.once('error', () => done(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => done(true)));
   });
 }
 
