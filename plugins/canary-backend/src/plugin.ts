@@ -120,7 +120,7 @@ export const canaryPlugin = createBackendPlugin({
           scope: 'global',
           frequency: { milliseconds: tickMs },
           timeout: { milliseconds: tickTimeoutMs },
-          fn: () => service.tickAll(),
+          fn: signal => service.tickAll(signal),
         });
 
         // Notifications and webhooks owed by saved changes. Each row is claimed on its own, so

@@ -559,7 +559,11 @@ describe('decide: engine ticks', () => {
       stageIndex: 1,
       weights: ALL_STABLE,
     });
-    const blind = decide(rollingBack, { actualError: 'router down' }, at(1));
+    const blind = decide(
+      rollingBack,
+      { unreadable: { router: 'router down' } },
+      at(1),
+    );
     expect(blind.actions).toEqual([
       { type: 'setWeights', weights: ALL_STABLE },
     ]);

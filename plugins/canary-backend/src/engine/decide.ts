@@ -281,7 +281,7 @@ function tick(step: Step, observations: Observations) {
           }`,
           {
             actual: observations.actual,
-            actualError: observations.actualError,
+            actualError: unreadableError(observations),
           },
         );
         return;
@@ -332,7 +332,10 @@ function tickStage(step: Step, observations: Observations) {
         )}): still waiting for ${
           plan.waitingFor ?? 'the router and workload to answer'
         }`,
-        { actual: observations.actual, actualError: observations.actualError },
+        {
+          actual: observations.actual,
+          actualError: unreadableError(observations),
+        },
       );
       return;
     }
@@ -643,6 +646,12 @@ export function decide(
     tick(step, observations);
   }
   return step.finish(observations);
+}
+
+/** Why the world could not be read, for the audit details; undefined when it was. */
+function unreadableError(observations: Observations): string | undefined {
+  const errors = Object.values(observations.unreadable ?? {});
+  return errors.length > 0 ? errors.join('; ') : undefined;
 }
 
 /** What reading the world and the metrics showed of each provider. */

@@ -231,7 +231,6 @@ describe('decide: a router or workload that cannot be read', () => {
       'Kubernetes cluster "test" did not answer the get of Deployment shop/shop',
   };
   const blind = (): Observations => ({
-    actualError: Object.values(apiDown).join('; '),
     unreadable: apiDown,
   });
 
@@ -272,10 +271,7 @@ describe('decide: a router or workload that cannot be read', () => {
   it('only the provider that failed is named', () => {
     const decision = decide(
       unplaced,
-      {
-        actualError: apiDown.workload,
-        unreadable: { workload: apiDown.workload },
-      },
+      { unreadable: { workload: apiDown.workload } },
       at(1000),
     );
     expect(decision.rollout.faults).toEqual([
@@ -383,13 +379,7 @@ describe('recordActionOutcome: a provider that cannot act', () => {
 
   it('a provider that cannot be read is not reported again for failing to act', () => {
     const [blind] = run(inStage(0), [
-      [
-        1000,
-        () => ({
-          actualError: 'down',
-          unreadable: { router: 'down', workload: 'down' },
-        }),
-      ],
+      [1000, () => ({ unreadable: { router: 'down', workload: 'down' } })],
     ]);
     const write = recordActionOutcome(
       blind.rollout,

@@ -66,10 +66,9 @@ export interface GateAnswer {
 
 /** Everything `decide` knows of the world beyond the stored rollout. */
 export interface Observations {
-  /** Absent when the router or the workload could not be read; see `actualError`. */
+  /** Absent when the router or the workload could not be read; see `unreadable`. */
   actual?: ActualState;
-  actualError?: string;
-  /** Which of the two failed to answer, each with its error: the parts of `actualError`. */
+  /** Which of the two failed to answer, each with its error. */
   unreadable?: Partial<Record<'router' | 'workload', string>>;
   /** Present when a look was due and taken. */
   look?: Look;

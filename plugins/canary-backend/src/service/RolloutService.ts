@@ -240,14 +240,17 @@ export class RolloutService {
   /**
    * One engine pass over every active rollout, `tickConcurrency` at a time: their providers'
    * calls wait on the network, so a sequential pass over many rollouts would outlast the analysis
-   * interval. A rollout whose tick fails is logged and does not hold up the others.
+   * interval. A rollout whose tick fails is logged and does not hold up the others. Once `signal`
+   * aborts (the scheduler's timeout, after which another replica may take the task over), the
+   * ticks not yet started are left to the next pass.
    */
-  async tickAll(): Promise<void> {
+  async tickAll(signal?: AbortSignal): Promise<void> {
     const active = await this.deps.store.listActive();
     const limit = pLimit(this.deps.tickConcurrency ?? DEFAULT_TICK_CONCURRENCY);
     await Promise.all(
       active.map(rollout =>
         limit(async () => {
+          if (signal?.aborted) return;
           try {
             await this.tick(rollout);
           } catch (error) {
@@ -315,11 +318,12 @@ export class RolloutService {
     if (workload.status === 'rejected') {
       unreadable.workload = toError(workload.reason).message;
     }
-    const message = Object.values(unreadable).join('; ');
     this.deps.logger.warn(
-      `Cannot read the state of rollout ${rollout.id}: ${message}`,
+      `Cannot read the state of rollout ${rollout.id}: ${Object.values(
+        unreadable,
+      ).join('; ')}`,
     );
-    return { actualError: message, unreadable };
+    return { unreadable };
   }
 
   private async takeLook(

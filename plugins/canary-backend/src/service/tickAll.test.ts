@@ -63,6 +63,19 @@ describe('RolloutService.tickAll', () => {
     expect(mostAtOnce()).toBe(DEFAULT_TICK_CONCURRENCY);
   });
 
+  it('starts no further tick once the signal aborts (the task timed out)', async () => {
+    const { service, ticked } = setUp(10, 2);
+    const controller = new AbortController();
+    const probe = jest.mocked(service.tick).getMockImplementation()!;
+    jest.spyOn(service, 'tick').mockImplementation(async rollout => {
+      await probe(rollout);
+      if (ticked.length === 4) controller.abort();
+    });
+    await service.tickAll(controller.signal);
+    // The fourth tick aborts; the one running beside it ends, and none starts after.
+    expect(ticked).toHaveLength(5);
+  });
+
   it('logs a failing rollout and still ticks all the others', async () => {
     const { service, logger, ticked, failing, ids } = setUp(6, 2);
     failing.add('r-0');
