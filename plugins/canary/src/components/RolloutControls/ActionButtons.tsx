@@ -41,6 +41,7 @@ export const ActionButtons = ({
                 variant="outlined"
                 color={presentation.destructive ? 'secondary' : 'primary'}
                 disabled={reason !== undefined}
+                style={{ whiteSpace: 'nowrap' }}
                 aria-label={
                   inList
                     ? `${presentation.label} ${rollout.target.name} ${rollout.canaryVersion}`

@@ -69,8 +69,20 @@ function columns(now: number, actions: RolloutActions): TableColumn<Rollout>[] {
         </>
       ),
     },
-    { title: 'Owner', render: row => <OptionalRef entityRef={row.owner} /> },
-    { title: 'System', render: row => <OptionalRef entityRef={row.system} /> },
+    {
+      // One column for both keeps the row actions in view on a laptop's screen.
+      title: 'Owner / system',
+      render: row => (
+        <>
+          <Typography variant="body2">
+            <OptionalRef entityRef={row.owner} />
+          </Typography>
+          <Typography variant="caption">
+            <OptionalRef entityRef={row.system} />
+          </Typography>
+        </>
+      ),
+    },
     {
       title: 'Created / updated',
       cellStyle: { whiteSpace: 'nowrap' },
