@@ -7,6 +7,7 @@ import { canaryPermissions } from '@canary-release/backstage-plugin-canary-commo
 import { canaryProvidersExtensionPoint } from '@canary-release/backstage-plugin-canary-node';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
+import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import { createRouter } from './api/router';
 import { parse } from './api/schemas';
 import { OutboxDispatcher } from './hooks/OutboxDispatcher';
@@ -52,6 +53,7 @@ export const canaryPlugin = createBackendPlugin({
         auditor: coreServices.auditor,
         catalog: catalogServiceRef,
         notifications: notificationService,
+        signals: signalsServiceRef,
       },
       async init(deps) {
         const { config, logger, scheduler, httpRouter } = deps;
@@ -105,6 +107,7 @@ export const canaryPlugin = createBackendPlugin({
           presets,
           hooks: readHookSettings(config),
           tickConcurrency: readTickConcurrency(config),
+          signals: deps.signals,
         });
         const dispatcher = new OutboxDispatcher({
           store,

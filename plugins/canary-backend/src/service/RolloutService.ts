@@ -17,6 +17,8 @@ import {
   allowedActions,
   emptyArmSample,
   isFinalPhase,
+  rolloutSignalChannel,
+  type RolloutSignal,
 } from '@canary-release/backstage-plugin-canary-common';
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
@@ -48,6 +50,7 @@ import { resolveStrategy, StrategyInput } from '../strategy/strategy';
 import { targetOfEntity } from './entityTarget';
 import { ProviderRegistry, TargetProviders } from './providers';
 import type { CatalogService } from '@backstage/plugin-catalog-node';
+import type { SignalsService } from '@backstage/plugin-signals-node';
 
 /** A launch request, validated. */
 export interface LaunchRequest {
@@ -91,6 +94,8 @@ export class RolloutService {
       defaults: Strategy;
       presets: Record<string, Strategy>;
       hooks: HookSettings;
+      /** Tells open Canary tabs that a rollout changed; they poll without it. */
+      signals?: SignalsService;
       /** Rollouts ticked at once by `tickAll`; default DEFAULT_TICK_CONCURRENCY. */
       tickConcurrency?: number;
       clock?: () => Date;
@@ -175,7 +180,7 @@ export class RolloutService {
       },
     };
     await this.deps.store.insert(rollout, [event]);
-    await this.emitAuditorEvents([event]);
+    await this.announce(rollout, [event]);
     return toApi(rollout);
   }
 
@@ -382,7 +387,7 @@ export class RolloutService {
       decision.lookRecord,
       outboxEntriesFor(saved, decision.events, this.deps.hooks),
     );
-    await this.emitAuditorEvents(decision.events);
+    await this.announce(saved, decision.events);
     return saved;
   }
 
@@ -448,6 +453,25 @@ export class RolloutService {
     } catch (error) {
       if (error instanceof StaleRevisionError) return rollout; // the next tick sees it again
       throw error;
+    }
+  }
+
+  /** After a change is stored: the auditor's events, and a signal to the entity's open tabs. */
+  private async announce(rollout: RolloutRecord, events: AuditEventDraft[]) {
+    await this.emitAuditorEvents(events);
+    if (!this.deps.signals) return;
+    try {
+      await this.deps.signals.publish<RolloutSignal>({
+        recipients: { type: 'broadcast' },
+        channel: rolloutSignalChannel(rollout.entityRef),
+        message: { rolloutId: rollout.id, phase: rollout.phase },
+      });
+    } catch (error) {
+      // A hint to refresh sooner, nothing more: the change is stored and the tabs poll.
+      this.deps.logger.warn(
+        `Could not signal the change of rollout ${rollout.id}`,
+        toError(error),
+      );
     }
   }
 

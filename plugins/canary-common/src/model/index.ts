@@ -3,3 +3,4 @@ export * from './rollout';
 export * from './annotations';
 export * from './permissions';
 export * from './samples';
+export * from './signals';

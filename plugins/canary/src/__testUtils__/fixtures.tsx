@@ -12,6 +12,8 @@ import {
   type PermissionApi,
 } from '@backstage/plugin-permission-react';
 import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
+import { signalApiRef, type SignalApi } from '@backstage/plugin-signals-react';
+import type { JsonObject } from '@backstage/types';
 import {
   allowedActions,
   type AuditEvent,
@@ -346,9 +348,33 @@ export function permissionApi(allowed: boolean): PermissionApi {
   } as unknown as PermissionApi;
 }
 
+/** A SignalApi whose signals the test sends, on the channels the components subscribed to. */
+export class FakeSignalApi implements SignalApi {
+  private readonly subscribers = new Map<string, Set<(message: any) => void>>();
+
+  subscribe(channel: string, onMessage: (message: any) => void) {
+    const forChannel = this.subscribers.get(channel) ?? new Set();
+    forChannel.add(onMessage);
+    this.subscribers.set(channel, forChannel);
+    return { unsubscribe: () => forChannel.delete(onMessage) };
+  }
+
+  channels(): string[] {
+    return [...this.subscribers]
+      .filter(([, forChannel]) => forChannel.size > 0)
+      .map(([channel]) => channel);
+  }
+
+  send(channel: string, message: JsonObject) {
+    for (const onMessage of this.subscribers.get(channel) ?? []) {
+      onMessage(message);
+    }
+  }
+}
+
 /**
- * Renders inside a test app with the given canary API, permissions, entity and catalog, at the
- * given URL; entity pages are mounted at `/catalog/:namespace/:kind/:name`.
+ * Renders inside a test app with the given canary API, permissions, entity, catalog and, when
+ * given, signals, at the given URL; entity pages are mounted at `/catalog/:namespace/:kind/:name`.
  */
 export function renderWithApis(
   element: ReactNode,
@@ -360,6 +386,7 @@ export function renderWithApis(
     catalog?: Entity[];
     /** The URL, e.g. `/?filters[owner]=group:default/a`. */
     url?: string;
+    signals?: SignalApi;
   },
 ) {
   return renderInTestApp(
@@ -368,6 +395,7 @@ export function renderWithApis(
         [canaryApiRef, options.canaryApi],
         [permissionApiRef, permissionApi(options.allowed ?? true)],
         [catalogApiRef, catalogApiMock({ entities: options.catalog ?? [] })],
+        ...(options.signals ? [[signalApiRef, options.signals] as const] : []),
       ]}
     >
       <EntityProvider entity={options.entity ?? annotatedEntity}>

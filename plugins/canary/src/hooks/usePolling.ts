@@ -24,14 +24,15 @@ export interface PollingResult<T> {
 
 /**
  * Loads `load()` and, while `poll` is true, loads it again `intervalMs` after each answer (so
- * slow answers never pile up). A new `key` starts afresh: its previous value is dropped.
+ * slow answers never pile up). A new `key` starts afresh: its previous value is dropped. Each new
+ * value of `refreshOn` (a signal that the data changed) loads again at once.
  */
 export function usePolling<T>(
   key: string,
   load: () => Promise<T>,
-  options: { poll?: boolean; intervalMs?: number } = {},
+  options: { poll?: boolean; intervalMs?: number; refreshOn?: unknown } = {},
 ): PollingResult<T> {
-  const { poll = true, intervalMs = POLL_INTERVAL_MS } = options;
+  const { poll = true, intervalMs = POLL_INTERVAL_MS, refreshOn } = options;
   const [state, setState] = useState<PollingState<T>>({ key, loading: true });
   const [generation, setGeneration] = useState(0);
   const loadRef = useRef(load);
@@ -66,6 +67,9 @@ export function usePolling<T>(
   }, [key, poll, intervalMs, generation]);
 
   const refresh = useCallback(() => setGeneration(g => g + 1), []);
+  useEffect(() => {
+    if (refreshOn !== undefined && refreshOn !== null) refresh();
+  }, [refreshOn, refresh]);
   const current: PollingState<T> =
     state.key === key ? state : { key, loading: true };
   return {

@@ -9,6 +9,7 @@ import { useApi } from '@backstage/core-plugin-api';
 import { canaryApiRef } from '../../api';
 import { useNow } from '../../hooks/useNow';
 import { usePolling } from '../../hooks/usePolling';
+import type { LiveUpdates } from '../../hooks/useRolloutSignal';
 import { AuditEventItem } from './AuditEventItem';
 
 /** The most events the timeline shows; the audit route has the complete trail. */
@@ -18,16 +19,18 @@ const AUDIT_LIMIT = 200;
 export const AuditTimeline = ({
   rolloutId,
   live,
+  liveUpdates,
 }: {
   rolloutId: string;
   live: boolean;
+  liveUpdates?: LiveUpdates;
 }) => {
   const canaryApi = useApi(canaryApiRef);
   const now = useNow(10_000);
   const { value, loading, error } = usePolling(
     `audit:${rolloutId}`,
     () => canaryApi.listAuditEvents({ rolloutId, limit: AUDIT_LIMIT }),
-    { poll: live },
+    { poll: live, ...liveUpdates },
   );
 
   let content;

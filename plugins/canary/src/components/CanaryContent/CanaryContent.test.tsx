@@ -1,7 +1,8 @@
-import { screen, within } from '@testing-library/react';
+import { act, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import type { Entity } from '@backstage/catalog-model';
 import {
+  FakeSignalApi,
   annotatedEntity,
   makeRollout,
   mockCanaryApi,
@@ -55,6 +56,35 @@ describe('CanaryContent', () => {
       rolloutId: 'r-1',
       limit: 200,
     });
+  });
+
+  it("refreshes at once when the backend signals a change of the entity's rollouts", async () => {
+    const canaryApi = mockCanaryApi();
+    const signals = new FakeSignalApi();
+    await renderWithApis(<CanaryContent />, { canaryApi, signals });
+    expect(
+      await screen.findByText('demo-service: canary 1.1.0'),
+    ).toBeInTheDocument();
+    expect(screen.queryByText('Paused')).not.toBeInTheDocument();
+    expect(signals.channels()).toEqual([
+      'canary:entity:component:default/demo-service',
+    ]);
+    const loads = canaryApi.listRollouts.mock.calls.length;
+    const audits = canaryApi.listAuditEvents.mock.calls.length;
+
+    // With signals, polling slows to 15 s: what loads within the test's seconds is the signal's doing.
+    canaryApi.listRollouts.mockResolvedValue({
+      items: [makeRollout({ phase: 'Paused' })],
+    });
+    act(() =>
+      signals.send('canary:entity:component:default/demo-service', {
+        rolloutId: 'r-1',
+        phase: 'Paused',
+      }),
+    );
+    expect((await screen.findAllByText('Paused')).length).toBeGreaterThan(0);
+    expect(canaryApi.listRollouts.mock.calls.length).toBe(loads + 1);
+    expect(canaryApi.listAuditEvents.mock.calls.length).toBeGreaterThan(audits);
   });
 
   it('shows a past rollout picked from the history', async () => {

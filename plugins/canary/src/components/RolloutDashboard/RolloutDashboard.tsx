@@ -13,6 +13,7 @@ import {
 import { useApi } from '@backstage/core-plugin-api';
 import { canaryApiRef } from '../../api';
 import { usePolling } from '../../hooks/usePolling';
+import { useRolloutSignal } from '../../hooks/useRolloutSignal';
 import { errorMessage } from '../../utils/errors';
 import { formatDateTime } from '../../utils/format';
 import { LaunchRolloutButton } from '../LaunchRollout';
@@ -51,8 +52,11 @@ export const RolloutDashboard = ({
       top.current?.scrollIntoView?.({ block: 'start' });
     }
   }, [picks]);
-  const rollouts = usePolling(`rollouts:${entityRef}`, () =>
-    canaryApi.listRollouts({ entityRef, limit: HISTORY_LIMIT }),
+  const liveUpdates = useRolloutSignal(entityRef);
+  const rollouts = usePolling(
+    `rollouts:${entityRef}`,
+    () => canaryApi.listRollouts({ entityRef, limit: HISTORY_LIMIT }),
+    liveUpdates,
   );
 
   if (rollouts.loading) {
@@ -114,7 +118,11 @@ export const RolloutDashboard = ({
           </Alert>
         </Grid>
       )}
-      <RolloutDetails rollout={rollout} onChanged={() => rollouts.refresh()} />
+      <RolloutDetails
+        rollout={rollout}
+        liveUpdates={liveUpdates}
+        onChanged={() => rollouts.refresh()}
+      />
       <Grid item xs={12}>
         <RolloutHistory
           rollouts={items}

@@ -11,6 +11,7 @@ import {
 } from '@canary-release/backstage-plugin-canary-common';
 import { canaryApiRef } from '../../api';
 import { usePolling } from '../../hooks/usePolling';
+import type { LiveUpdates } from '../../hooks/useRolloutSignal';
 import { AuditTimeline } from '../AuditTimeline';
 import { MetricComparison } from '../MetricComparison';
 import { RolloutControls } from '../RolloutControls';
@@ -22,9 +23,11 @@ import { VerdictsTable } from '../VerdictsTable';
 /** Everything about one rollout; its analysis and audit trail poll while it is active. */
 export const RolloutDetails = ({
   rollout,
+  liveUpdates,
   onChanged,
 }: {
   rollout: Rollout;
+  liveUpdates: LiveUpdates;
   onChanged: (rollout: Rollout) => void;
 }) => {
   const canaryApi = useApi(canaryApiRef);
@@ -32,7 +35,7 @@ export const RolloutDetails = ({
   const analysis = usePolling(
     `analysis:${rollout.id}`,
     () => canaryApi.getAnalysis(rollout.id),
-    { poll: live },
+    { poll: live, ...liveUpdates },
   );
 
   let metrics;
@@ -75,7 +78,11 @@ export const RolloutDetails = ({
         {metrics}
       </Grid>
       <Grid item xs={12}>
-        <AuditTimeline rolloutId={rollout.id} live={live} />
+        <AuditTimeline
+          rolloutId={rollout.id}
+          live={live}
+          liveUpdates={liveUpdates}
+        />
       </Grid>
     </>
   );
