@@ -8,13 +8,9 @@ import {
   eventForAction,
   isFinalPhase,
   nextPhase,
-} from '@canary-release/backstage-plugin-canary-common';
-import {
-  ProviderOutcome,
-  describeFaults,
   faultTitle,
-  updateFaults,
-} from './faults';
+} from '@canary-release/backstage-plugin-canary-common';
+import { ProviderOutcome, describeFaults, updateFaults } from './faults';
 import { ALL_STABLE, reconcile, stageWeights } from './reconcile';
 import { judgeStage } from './statistics';
 import { rollbackVerdicts, successVerdicts } from './thresholds';

@@ -1,6 +1,7 @@
-import type {
-  ProviderFault,
-  RolloutTarget,
+import {
+  faultTitle,
+  type ProviderFault,
+  type RolloutTarget,
 } from '@canary-release/backstage-plugin-canary-common';
 
 /** A provider of a rollout, as faults name it. */
@@ -17,18 +18,6 @@ export interface FaultChanges {
   open: ProviderFault[];
   started: ProviderFault[];
   ended: ProviderFault[];
-}
-
-const SUBJECT: Record<ProviderRole, string> = {
-  metrics: 'the metrics',
-  router: 'the traffic router',
-  workload: 'the workload',
-};
-
-/** What fails, in words: "Reading the metrics (prometheus)". */
-export function faultTitle(fault: ProviderFault): string {
-  const verb = fault.operation === 'read' ? 'Reading' : 'Changing';
-  return `${verb} ${SUBJECT[fault.provider]} (${fault.kind})`;
 }
 
 /** The rollout's message while `faults` last. */

@@ -238,6 +238,18 @@ export interface ProviderFault {
   since: string;
 }
 
+const FAULT_SUBJECT: Record<ProviderFault['provider'], string> = {
+  metrics: 'the metrics',
+  router: 'the traffic router',
+  workload: 'the workload',
+};
+
+/** What fails, in words: "Reading the metrics (prometheus)". @public */
+export function faultTitle(fault: ProviderFault): string {
+  const verb = fault.operation === 'read' ? 'Reading' : 'Changing';
+  return `${verb} ${FAULT_SUBJECT[fault.provider]} (${fault.kind})`;
+}
+
 /** A rollout as the API returns it. Times are ISO 8601 strings. @public */
 export interface Rollout {
   id: string;

@@ -87,6 +87,31 @@ describe('CanaryContent', () => {
     expect(canaryApi.listAuditEvents.mock.calls.length).toBeGreaterThan(audits);
   });
 
+  it('says which providers do not answer while they fail', async () => {
+    const canaryApi = mockCanaryApi([
+      makeRollout({
+        faults: [
+          {
+            provider: 'metrics',
+            operation: 'read',
+            kind: 'prometheus',
+            error: 'Prometheus answered 503',
+            since: new Date().toISOString(),
+          },
+        ],
+      }),
+    ]);
+    await renderWithApis(<CanaryContent />, { canaryApi });
+    expect(
+      await screen.findByText('A provider does not answer'),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText(
+        /^Reading the metrics \(prometheus\) fails since .+: Prometheus answered 503$/,
+      ),
+    ).toBeInTheDocument();
+  });
+
   it('shows a past rollout picked from the history', async () => {
     const canaryApi = mockCanaryApi([
       makeRollout(),

@@ -14,6 +14,7 @@ import { usePolling } from '../../hooks/usePolling';
 import type { LiveUpdates } from '../../hooks/useRolloutSignal';
 import { AuditTimeline } from '../AuditTimeline';
 import { MetricComparison } from '../MetricComparison';
+import { ProviderFaults } from '../ProviderFaults';
 import { RolloutControls } from '../RolloutControls';
 import { RolloutHeader } from '../RolloutHeader';
 import { RolloutMessage } from '../RolloutMessage';
@@ -58,6 +59,11 @@ export const RolloutDetails = ({
       <Grid item xs={12}>
         <RolloutMessage rollout={rollout} />
       </Grid>
+      {rollout.faults && (
+        <Grid item xs={12}>
+          <ProviderFaults faults={rollout.faults} />
+        </Grid>
+      )}
       <Grid item xs={12} md={8}>
         <RolloutHeader rollout={rollout} />
       </Grid>

@@ -23,6 +23,7 @@ import { CursorPagedTable } from '../CursorPagination';
 import { EntityCanaryLink } from '../EntityCanaryLink';
 import { LaunchFromCatalog } from '../LaunchFromCatalog';
 import { PhaseStatus } from '../PhaseStatus';
+import { ProviderFaultsIcon } from '../ProviderFaults';
 import {
   RolloutRowActions,
   useRolloutActions,
@@ -58,7 +59,12 @@ function columns(now: number, actions: RolloutActions): TableColumn<Rollout>[] {
     {
       title: 'Phase',
       cellStyle: { whiteSpace: 'nowrap' },
-      render: row => <PhaseStatus phase={row.phase} />,
+      render: row => (
+        <>
+          <PhaseStatus phase={row.phase} />
+          <ProviderFaultsIcon faults={row.faults} now={now} />
+        </>
+      ),
     },
     {
       title: 'Stage and traffic',

@@ -1,0 +1,1 @@
+export { ProviderFaults, ProviderFaultsIcon } from './ProviderFaults';
