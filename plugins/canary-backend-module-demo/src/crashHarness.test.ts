@@ -149,10 +149,10 @@ function crashHarness(
         seed: SEED,
         ...figures,
         kills: kills.length,
-        // Killed mid-tick: the next process's scheduler janitor freed the lock left behind.
-        killsHoldingTickLock: (
+        // Killed mid-pass: the next process took over the rollouts claimed by the dead one.
+        killsMidPass: (
           readFileSync(backend.logFile, 'utf8').match(
-            /Task timed out and was lost: canary-engine-tick/g,
+            /Took over the ticks of \d+ rollouts/g,
           ) ?? []
         ).length,
         lastKillAtMs: kills.length ? kills[kills.length - 1] - started : 0,
