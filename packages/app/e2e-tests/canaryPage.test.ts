@@ -5,10 +5,11 @@ import { confirmInDialog, screenshot, signIn } from './helpers';
 /**
  * The Canary page against the running app and its embedded demo: a user launches a rollout of
  * `demo-shop` from the page with the `demo-gated` preset (an approval gate before stage 2),
- * approves it from the list once the engine has judged stage 1, and aborts it there (so the
- * version `demo-shop` serves stays as it was); then reviews the audit trail filtered by action and
- * downloads it as CSV. Independent of the other tests: a rollout of `demo-shop` still active is
- * aborted first, and the canary version is one `demo-shop` does not serve yet.
+ * follows the owners' notification that it waits, approves it from the list once the engine has
+ * judged stage 1, and aborts it there (so the version `demo-shop` serves stays as it was); then
+ * reviews the audit trail filtered by action and downloads it as CSV. Independent of the other
+ * tests: a rollout of `demo-shop` still active is aborted first, and the canary version is one
+ * `demo-shop` does not serve yet.
  */
 
 test.describe.configure({ mode: 'serial' });
@@ -119,6 +120,20 @@ test('a user launches a gated rollout from the Canary page, approves it and abor
   await expect(row).toContainText('Awaiting approval', { timeout: 150_000 });
   await expect(row).toContainText('1 of 3 (5 %)');
   await screenshot(page, 'canary-page-awaiting-approval');
+
+  // The owners are told (the guest is one of them), with a link to the entity's Canary tab.
+  const inbox = await page.context().newPage();
+  await inbox.goto('/notifications');
+  const notification = inbox
+    .getByRole('link', { name: `demo-shop: ${version} awaits approval` })
+    .first();
+  await expect(notification).toBeVisible({ timeout: 30_000 });
+  await notification.click();
+  await expect(inbox).toHaveURL(
+    /\/catalog\/default\/component\/demo-shop\/canary/,
+  );
+  await expect(inbox.getByText('Awaiting approval').first()).toBeVisible();
+  await inbox.close();
 
   await row
     .getByRole('button', { name: `Approve demo-shop ${version}` })
