@@ -16,17 +16,17 @@ function describe(fault: ProviderFault, now: number): string {
   )} (${formatRelativeTime(fault.since, now)}): ${fault.error}`;
 }
 
+/** The rollout's open faults, and the time their durations are told from. */
+interface FaultsProps {
+  faults?: ProviderFault[];
+  now?: number;
+}
+
 /**
  * The providers a rollout cannot reach right now. While they fail, the engine promotes nothing
  * and retries every tick; a rollback waits for them. Nothing when all answer.
  */
-export const ProviderFaults = ({
-  faults,
-  now = Date.now(),
-}: {
-  faults?: ProviderFault[];
-  now?: number;
-}) => {
+export const ProviderFaults = ({ faults, now = Date.now() }: FaultsProps) => {
   if (!faults?.length) return null;
   return (
     <Alert severity="warning">
@@ -51,10 +51,7 @@ export const ProviderFaults = ({
 export const ProviderFaultsIcon = ({
   faults,
   now = Date.now(),
-}: {
-  faults?: ProviderFault[];
-  now?: number;
-}) => {
+}: FaultsProps) => {
   const theme = useTheme();
   if (!faults?.length) return null;
   const text = faults.map(fault => describe(fault, now)).join('; ');
