@@ -68,8 +68,6 @@ const ACTION_ATTEMPTS = 3;
 
 /** Rollouts ticked at once unless `canary.engine.tickConcurrency` says. */
 export const DEFAULT_TICK_CONCURRENCY = 20;
-/** How long a tick pass holds its rollouts unless told: a replica dead mid-pass holds them as long. */
-export const DEFAULT_TICK_CLAIM_MS = 60_000;
 
 /** The API form of a stored rollout: adds what the phase allows, hides webhook URLs. */
 export function toApi(rollout: RolloutRecord): Rollout {
@@ -98,8 +96,11 @@ export class RolloutService {
       hooks: HookSettings;
       /** Tells open Canary tabs that a rollout changed; they poll without it. */
       signals?: SignalsService;
-      /** How long a pass of `tickAll` holds its rollouts at most; default DEFAULT_TICK_CLAIM_MS. */
-      tickClaimMs?: number;
+      /**
+       * How long a pass of `tickAll` holds its rollouts at most (the tick task's timeout): a
+       * replica dead mid-pass holds them as long.
+       */
+      tickClaimMs: number;
       /** Rollouts ticked at once by `tickAll`; default DEFAULT_TICK_CONCURRENCY. */
       tickConcurrency?: number;
       clock?: () => Date;
@@ -261,9 +262,7 @@ export class RolloutService {
     const { claimed, takenOver } = await this.deps.store.claimTicks(
       token,
       now,
-      new Date(
-        now.getTime() + (this.deps.tickClaimMs ?? DEFAULT_TICK_CLAIM_MS),
-      ),
+      new Date(now.getTime() + this.deps.tickClaimMs),
     );
     if (takenOver.length > 0) {
       this.deps.logger.warn(
