@@ -115,9 +115,9 @@ export interface Config {
       /** How often the engine looks at active rollouts, e.g. `5s`. Default 5s. */
       tickInterval?: string;
       /**
-       * How long one pass of the engine may take, e.g. `30s`; it holds its rollouts that long at
-       * most. A replica that dies mid-pass holds them this long before another replica's next pass
-       * takes them over; keep it above the longest pass. Default 6 tick intervals.
+       * How long one tick may hold the engine's lock, e.g. `30s`. A replica that dies mid-tick
+       * keeps the lock this long, plus up to a minute until the scheduler frees it, before another
+       * replica takes over; keep it above the longest tick. Default 6 tick intervals.
        */
       tickTimeout?: string;
       /**

@@ -149,10 +149,10 @@ function crashHarness(
         seed: SEED,
         ...figures,
         kills: kills.length,
-        // Killed mid-pass: the next process took over the rollouts claimed by the dead one.
-        killsMidPass: (
+        // Killed mid-tick: the next process's scheduler janitor freed the lock left behind.
+        killsHoldingTickLock: (
           readFileSync(backend.logFile, 'utf8').match(
-            /Took over the ticks of \d+ rollouts/g,
+            /Task timed out and was lost: canary-engine-tick/g,
           ) ?? []
         ).length,
         lastKillAtMs: kills.length ? kills[kills.length - 1] - started : 0,

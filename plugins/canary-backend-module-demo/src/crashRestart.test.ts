@@ -59,8 +59,8 @@ describe('a backend killed with SIGKILL mid-rollout', () => {
     const api = backend.api;
     const getRollout = async (id: string) =>
       (await (await fetch(`${api}/rollouts/${id}`)).json()) as any;
-    // The rollouts a killed process claimed are free after the configured timeout, so that the
-    // next process takes them over soon (the default would be 6 tick intervals).
+    // A tick lock left by a killed process expires after the configured timeout, so that the
+    // next process can take the engine over (the default would be 6 tick intervals).
     expect((await new CanaryApi(api).tickTask()).settings).toEqual(
       expect.objectContaining({
         cadence: 'PT0.3S',

@@ -107,7 +107,6 @@ export const canaryPlugin = createBackendPlugin({
           presets,
           hooks: readHookSettings(config),
           tickConcurrency: readTickConcurrency(config),
-          tickClaimMs: tickTimeoutMs,
           signals: deps.signals,
         });
         const dispatcher = new OutboxDispatcher({
@@ -116,13 +115,12 @@ export const canaryPlugin = createBackendPlugin({
           logger,
         });
 
-        // Local scope: every replica runs passes, each over the rollouts it claims in the
-        // database (see RolloutService.tickAll), so replicas share the work. A replica killed
-        // mid-pass holds its rollouts until tickTimeout has passed; the next pass of another
-        // replica takes them over.
+        // Global scope: one replica runs a tick at a time, coordinated through the database. A
+        // replica killed mid-tick keeps that lock until the timeout has passed and a scheduler
+        // janitor (once a minute in every replica) frees it, so the timeout is kept short.
         await scheduler.scheduleTask({
           id: 'canary-engine-tick',
-          scope: 'local',
+          scope: 'global',
           frequency: { milliseconds: tickMs },
           timeout: { milliseconds: tickTimeoutMs },
           fn: signal => service.tickAll(signal),

@@ -7,7 +7,7 @@ import type {
 /** The scheduler's view of the engine's tick task, from one backend. */
 export interface TickTaskState {
   settings: { cadence: string; timeoutAfterDuration: string };
-  /** The tick task runs in every replica (local scope): this backend's own run. */
+  /** From the database: `running` while any replica holds the tick's lock. */
   taskState: { status: 'running' | 'idle'; startedAt?: string } | null;
   /** This backend's own worker: `running` while it runs a tick. */
   workerState: { status: string } | null;

@@ -1,17 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 
-/** A PostgreSQL database of the harness: the server's URL, and the prefix of its databases. */
-export type PostgresDatabase = {
-  kind: 'postgres';
-  url: string;
-  prefix: string;
-};
-
 /** The database a harness backend runs on. */
 export type HarnessDatabase =
   | { kind: 'sqlite'; directory: string }
-  | PostgresDatabase;
+  | { kind: 'postgres'; url: string; prefix: string };
 
 /**
  * The PostgreSQL that `scripts/postgres.sh` started, from the variable it exports for
@@ -43,7 +36,7 @@ export function postgresRequired(): boolean {
 }
 
 /** A PostgreSQL database of its own for each run: backends given the same prefix share it. */
-export function postgresDatabase(name: string): PostgresDatabase {
+export function postgresDatabase(name: string): HarnessDatabase {
   const url = postgresUrl();
   if (!url) {
     throw new Error(
@@ -97,9 +90,9 @@ export function compressedStrategy(intervalMs: number) {
 
 /**
  * The app-config of a harness backend (dev/index.ts): permissions off, the engine ticking every
- * 300 ms with a short tick timeout (so that the rollouts a killed process claimed are taken over
- * soon by the next process to run a pass), and `canary` as given (the `demo` preset, the demo
- * block).
+ * 300 ms with a short tick timeout (so that a tick lock left by a killed process is freed by the
+ * scheduler janitor of the next process to start), and `canary` as given (the `demo` preset, the
+ * demo block).
  */
 export function backendConfig(options: {
   port: number;

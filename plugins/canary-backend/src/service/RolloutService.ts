@@ -96,11 +96,6 @@ export class RolloutService {
       hooks: HookSettings;
       /** Tells open Canary tabs that a rollout changed; they poll without it. */
       signals?: SignalsService;
-      /**
-       * How long a pass of `tickAll` holds its rollouts at most (the tick task's timeout): a
-       * replica dead mid-pass holds them as long.
-       */
-      tickClaimMs: number;
       /** Rollouts ticked at once by `tickAll`; default DEFAULT_TICK_CONCURRENCY. */
       tickConcurrency?: number;
       clock?: () => Date;
@@ -248,42 +243,17 @@ export class RolloutService {
   }
 
   /**
-   * One engine pass over the active rollouts this replica claims (those no other replica's pass
-   * holds), `tickConcurrency` at a time: their providers' calls wait on the network, so a
-   * sequential pass over many rollouts would outlast the analysis interval. A rollout whose tick
-   * fails is logged and does not hold up the others. The claims last `tickClaimMs` at most: when
-   * a replica dies mid-pass, another takes its rollouts over at its first pass after that. Once
-   * `signal` aborts (the scheduler's timeout, as long), the ticks not yet started are left to
-   * the next pass.
+   * One engine pass over every active rollout, `tickConcurrency` at a time: their providers'
+   * calls wait on the network, so a sequential pass over many rollouts would outlast the analysis
+   * interval. A rollout whose tick fails is logged and does not hold up the others. Once `signal`
+   * aborts (the scheduler's timeout, after which another replica may take the task over), the
+   * ticks not yet started are left to the next pass.
    */
   async tickAll(signal?: AbortSignal): Promise<void> {
-    const token = randomUUID();
-    const now = this.now();
-    const { claimed, takenOver } = await this.deps.store.claimTicks(
-      token,
-      now,
-      new Date(now.getTime() + this.deps.tickClaimMs),
-    );
-    if (takenOver.length > 0) {
-      this.deps.logger.warn(
-        `Took over the ticks of ${
-          takenOver.length
-        } rollouts whose claim ran out (a replica stopped mid-pass): ${takenOver.join(
-          ', ',
-        )}`,
-      );
-    }
-    try {
-      await this.tickEach(claimed, signal);
-    } finally {
-      await this.deps.store.releaseTicks(token);
-    }
-  }
-
-  private async tickEach(rollouts: RolloutRecord[], signal?: AbortSignal) {
+    const active = await this.deps.store.listActive();
     const limit = pLimit(this.deps.tickConcurrency ?? DEFAULT_TICK_CONCURRENCY);
     await Promise.all(
-      rollouts.map(rollout =>
+      active.map(rollout =>
         limit(async () => {
           if (signal?.aborted) return;
           try {

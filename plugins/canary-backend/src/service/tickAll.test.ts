@@ -5,39 +5,23 @@ import type { RolloutStore } from '../store/RolloutStore';
 import { DEFAULT_TICK_CONCURRENCY, RolloutService } from './RolloutService';
 
 /*
- * tickAll alone: the store hands out the claimed rollouts and `tick` is replaced by a probe that
- * counts how many ticks run at once. What one tick does is tested through the routes
- * (plugin.test.ts); the claims themselves in RolloutStore.test.ts and, across processes, in the
- * demo module's highAvailability.test.ts.
+ * tickAll alone: the store lists the active rollouts and `tick` is replaced by a probe that counts
+ * how many ticks run at once. What one tick does is tested through the routes (plugin.test.ts).
  */
 
 type Deps = ConstructorParameters<typeof RolloutService>[0];
 
-function setUp(count: number, tickConcurrency?: number, takenOver = 0) {
+function setUp(count: number, tickConcurrency?: number) {
   const rollouts = Array.from(
     { length: count },
     (_, i) => ({ id: `r-${i}` } as RolloutRecord),
   );
   const logger = mockServices.logger.mock();
-  const claims = { until: 0, released: [] as string[], token: '' };
-  const store = {
-    claimTicks: async (token: string, now: Date, until: Date) => {
-      claims.token = token;
-      claims.until = until.getTime() - now.getTime();
-      return {
-        claimed: rollouts,
-        takenOver: rollouts.slice(0, takenOver).map(r => r.id),
-      };
-    },
-    releaseTicks: async (token: string) => {
-      claims.released.push(token);
-    },
-  } as unknown as RolloutStore;
+  const store = { listActive: async () => rollouts } as unknown as RolloutStore;
   const service = new RolloutService({
     store,
     logger,
     tickConcurrency,
-    tickClaimMs: 2000,
   } as Partial<Deps> as Deps);
   const ticked: string[] = [];
   let running = 0;
@@ -57,7 +41,6 @@ function setUp(count: number, tickConcurrency?: number, takenOver = 0) {
   return {
     service,
     logger,
-    claims,
     ticked,
     failing,
     mostAtOnce: () => mostAtOnce,
@@ -91,22 +74,6 @@ describe('RolloutService.tickAll', () => {
     await service.tickAll(controller.signal);
     // The fourth tick aborts; the one running beside it ends, and none starts after.
     expect(ticked).toHaveLength(5);
-  });
-
-  it('claims the rollouts for tickClaimMs and releases them after the pass, failed ticks or not', async () => {
-    const { service, failing, claims } = setUp(4, 2, 2);
-    failing.add('r-1');
-    await service.tickAll();
-    expect(claims.until).toBe(2000);
-    expect(claims.released).toEqual([claims.token]);
-  });
-
-  it('says which rollouts it took over from a pass that did not end', async () => {
-    const { service, logger } = setUp(4, 2, 2);
-    await service.tickAll();
-    expect(logger.warn).toHaveBeenCalledWith(
-      'Took over the ticks of 2 rollouts whose claim ran out (a replica stopped mid-pass): r-0, r-1',
-    );
   });
 
   it('logs a failing rollout and still ticks all the others', async () => {

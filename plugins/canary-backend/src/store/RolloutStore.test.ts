@@ -51,16 +51,6 @@ describe.each(databases.eachSupportedId())('RolloutStore on %p', databaseId => {
     store = await createStore(databaseId);
   });
 
-  const activeRollouts = async () =>
-    (
-      await store.list({
-        active: true,
-        sort: 'createdAt',
-        order: 'asc',
-        limit: 1000,
-      })
-    ).items;
-
   it('inserts, reads and lists active rollouts', async () => {
     const rollout = makeRollout({
       id: newId(),
@@ -68,7 +58,7 @@ describe.each(databases.eachSupportedId())('RolloutStore on %p', databaseId => {
     });
     await store.insert(rollout, [event(rollout, 'launch')]);
     expect(await store.get(rollout.id)).toEqual(rollout);
-    expect((await activeRollouts()).map(r => r.id)).toContain(rollout.id);
+    expect((await store.listActive()).map(r => r.id)).toContain(rollout.id);
     const audit = await store.listAudit({ rolloutId: rollout.id, limit: 10 });
     expect(audit.items).toEqual([
       expect.objectContaining({
@@ -92,7 +82,7 @@ describe.each(databases.eachSupportedId())('RolloutStore on %p', databaseId => {
       r => r.status === 'rejected',
     ) as PromiseRejectedResult;
     expect(rejected.reason).toBeInstanceOf(ConflictError);
-    const active = (await activeRollouts()).filter(
+    const active = (await store.listActive()).filter(
       r => r.target.name === 'contended',
     );
     expect(active).toHaveLength(1);
@@ -101,47 +91,6 @@ describe.each(databases.eachSupportedId())('RolloutStore on %p', databaseId => {
     expect(
       (await store.listAudit({ rolloutId: loser.id, limit: 10 })).items,
     ).toEqual([]);
-  });
-
-  it("gives each active rollout to one tick pass at a time, and a dead pass's rollouts to the next after its claim ran out", async () => {
-    const mine = makeRollout({
-      id: newId(),
-      target: { ...makeRollout().target, name: 'claimed' },
-    });
-    await store.insert(mine, [event(mine, 'launch')]);
-    const ids = (claim: { claimed: { id: string }[] }) =>
-      claim.claimed.map(r => r.id);
-
-    // Two replicas' passes at once: every active rollout goes to exactly one of them.
-    const [a, b] = await Promise.all([
-      store.claimTicks('pass-a', at(0), at(2000)),
-      store.claimTicks('pass-b', at(0), at(2000)),
-    ]);
-    const both = [...ids(a), ...ids(b)];
-    expect(both).toContain(mine.id);
-    expect(new Set(both).size).toBe(both.length);
-    expect(both.sort()).toEqual((await activeRollouts()).map(r => r.id).sort());
-
-    // A third pass before the claims run out gets none of them.
-    expect(ids(await store.claimTicks('pass-c', at(1000), at(3000)))).toEqual(
-      [],
-    );
-
-    // The passes end: their rollouts are free at once.
-    await store.releaseTicks('pass-a');
-    await store.releaseTicks('pass-b');
-    const next = await store.claimTicks('pass-d', at(1000), at(3000));
-    expect(ids(next)).toContain(mine.id);
-    expect(next.takenOver).toEqual([]);
-
-    // pass-d dies without releasing: after its claim ran out, the next pass takes it over.
-    expect(ids(await store.claimTicks('pass-e', at(2999), at(5000)))).toEqual(
-      [],
-    );
-    const after = await store.claimTicks('pass-f', at(3001), at(5000));
-    expect(ids(after)).toContain(mine.id);
-    expect(after.takenOver).toContain(mine.id);
-    await store.releaseTicks('pass-f');
   });
 
   it('saves only from the current revision: two writers, one winner', async () => {

@@ -275,48 +275,12 @@ export class RolloutStore {
     return row ? fromRow(row) : undefined;
   }
 
-  /**
-   * Claims for the tick pass `token`, until `until`, the active rollouts that no other pass holds
-   * or whose claim ran out (its replica died mid-pass); returns them, oldest first, and the ids of
-   * those taken over from such a pass. One conditional update: of two replicas claiming at once,
-   * each rollout goes to exactly one.
-   */
-  async claimTicks(
-    token: string,
-    now: Date,
-    until: Date,
-  ): Promise<{ claimed: RolloutRecord[]; takenOver: string[] }> {
-    const nowIso = now.toISOString();
-    const abandoned = await this.knex('canary_rollouts')
+  /** Rollouts that the engine still has work to do on. */
+  async listActive(): Promise<RolloutRecord[]> {
+    const rows = await this.knex('canary_rollouts')
       .whereNotNull('active_target')
-      .where('tick_claimed_until', '<', nowIso)
-      .pluck('id');
-    await this.knex('canary_rollouts')
-      .whereNotNull('active_target')
-      .where(free =>
-        free
-          .whereNull('tick_claimed_until')
-          .orWhere('tick_claimed_until', '<', nowIso),
-      )
-      .update({
-        tick_claim_token: token,
-        tick_claimed_until: until.toISOString(),
-      });
-    const claimed = (
-      await this.knex('canary_rollouts')
-        .where({ tick_claim_token: token })
-        .whereNotNull('active_target')
-        .orderBy('created_at', 'asc')
-    ).map(fromRow);
-    const ours = new Set(claimed.map(rollout => rollout.id));
-    return { claimed, takenOver: abandoned.filter(id => ours.has(id)) };
-  }
-
-  /** Ends the claims of the tick pass `token`. */
-  async releaseTicks(token: string): Promise<void> {
-    await this.knex('canary_rollouts')
-      .where({ tick_claim_token: token })
-      .update({ tick_claim_token: null, tick_claimed_until: null });
+      .orderBy('created_at', 'asc');
+    return rows.map(fromRow);
   }
 
   /**
