@@ -33,15 +33,24 @@ export interface Config {
       /**
        * How versions behave, by version (quote the keys in YAML: `'1.2.0':`). An entry overrides
        * the built-in behaviour of its version field by field; versions nobody describes behave
-       * like a healthy one (0.5 % errors, no extra latency). Built in: `1.0.0` and `1.1.0`
-       * healthy, `1.2.0` with 5.5 % errors, `1.3.0` with 250 ms extra latency.
+       * like a healthy one (1 % errors, no extra latency). Built in: `1.0.0` and `1.1.0`
+       * healthy, `1.2.0` with 5.5 % errors, `1.3.0` with 250 ms extra latency, `1.4.0` healthy
+       * for 60 s, then with 5.5 % errors.
        */
       versions?: {
         [version: string]: {
-          /** Fraction of requests answered with HTTP 500, 0-1 (0.055 = 5.5 %). Default 0.005. */
+          /** Fraction of requests answered with HTTP 500, 0-1 (0.06 = 6 %). Default 0.01. */
           errorRate?: number;
           /** Mean latency in milliseconds added to the base latency (about 30 ms), 0-10000. Default 0. */
           latencyMs?: number;
+          /**
+           * A regression that starts late (a cache expiring, a leak, a cron): for this many
+           * milliseconds after the version becomes ready on a deployment (canary, or stable at
+           * promotion; each rollout of it starts the count afresh) it behaves like a healthy version
+           * (1 % errors, no extra latency), then as `errorRate` and `latencyMs` say. 0-86400000
+           * (a day). Default 0: as described from the start.
+           */
+          regressAfterMs?: number;
         };
       };
       /**

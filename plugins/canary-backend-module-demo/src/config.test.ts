@@ -39,7 +39,11 @@ describe('readDemoConfig', () => {
           { name: 'a' },
           { name: 'a', namespace: 'team', port: 8765 },
         ],
-        versions: { '2.1.0': { errorRate: 0.2 }, '2.2.0': { latencyMs: 50 } },
+        versions: {
+          '2.1.0': { errorRate: 0.2 },
+          '2.2.0': { latencyMs: 50 },
+          '2.3.0': { errorRate: 0.06, regressAfterMs: 45_000 },
+        },
       }),
     ).toEqual({
       stableVersion: '2.0.0',
@@ -49,7 +53,11 @@ describe('readDemoConfig', () => {
         { name: 'a', namespace: 'default', port: 0 },
         { name: 'a', namespace: 'team', port: 8765 },
       ],
-      versions: { '2.1.0': { errorRate: 0.2 }, '2.2.0': { latencyMs: 50 } },
+      versions: {
+        '2.1.0': { errorRate: 0.2 },
+        '2.2.0': { latencyMs: 50 },
+        '2.3.0': { errorRate: 0.06, regressAfterMs: 45_000 },
+      },
     });
   });
 
@@ -84,9 +92,19 @@ describe('readDemoConfig', () => {
     [{ versions: { '1.2.0': 5 } }, /versions\['1\.2\.0'\]/],
     [{ versions: { '1.2.0': { errorRate: 2 } } }, /errorRate/],
     [{ versions: { '1.2.0': { latencyMs: -1 } } }, /latencyMs/],
+    ...[-1, 86_400_001, Infinity, '45s', '45000', true].map(
+      (value): [unknown, RegExp] => [
+        { versions: { '1.4.0': { regressAfterMs: value } } },
+        /^Invalid config canary\.demo\.versions\['1\.4\.0'\]\.regressAfterMs: .*, expected a number in 0-86400000$/,
+      ],
+    ),
     [
       { versions: { '1.2.0': { errorrate: 0.1 } } },
-      /unknown field 'errorrate'/,
+      /unknown field 'errorrate', expected errorRate, latencyMs or regressAfterMs/,
+    ],
+    [
+      { versions: { '1.4.0': { regressAfter: 45_000 } } },
+      /unknown field 'regressAfter'/,
     ],
   ])('rejects %j', (demo, message) => {
     expect(() => read(demo)).toThrow(message);

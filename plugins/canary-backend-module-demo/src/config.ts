@@ -35,6 +35,8 @@ export const DEFAULT_DEMO_WORKLOAD: DemoWorkloadConfig = {
 const MAX_REQUESTS_PER_SECOND = 1000;
 /** Upper bound of `latencyMs`, in milliseconds. */
 const MAX_EXTRA_LATENCY_MS = 10_000;
+/** Upper bound of `regressAfterMs`: a day, in milliseconds. */
+const MAX_REGRESS_AFTER_MS = 24 * 60 * 60 * 1000;
 /** Upper bound of `canary.demo.startupDelayMs`. */
 const MAX_STARTUP_DELAY_MS = 10 * 60 * 1000;
 
@@ -102,13 +104,14 @@ function readBehaviour(
   const limits: Record<string, number> = {
     errorRate: 1,
     latencyMs: MAX_EXTRA_LATENCY_MS,
+    regressAfterMs: MAX_REGRESS_AFTER_MS,
   };
   const behaviour: VersionBehaviourConfig = {};
   for (const [field, raw] of Object.entries(value)) {
     const max = limits[field];
     if (max === undefined) {
       throw new Error(
-        `Invalid config ${where}: unknown field '${field}', expected errorRate or latencyMs`,
+        `Invalid config ${where}: unknown field '${field}', expected errorRate, latencyMs or regressAfterMs`,
       );
     }
     if (typeof raw !== 'number' || !(raw >= 0 && raw <= max)) {

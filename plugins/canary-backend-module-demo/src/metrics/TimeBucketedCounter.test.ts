@@ -20,14 +20,10 @@ describe('bucketIndex', () => {
     expect(bucketIndex(bounds, 1e9)).toBe(3);
   });
 
-  it('has increasing default bounds from 5 ms to 10 s', () => {
-    expect(LATENCY_BUCKET_BOUNDS[0]).toBe(0.005);
-    expect(LATENCY_BUCKET_BOUNDS[LATENCY_BUCKET_BOUNDS.length - 1]).toBe(10);
-    for (let i = 1; i < LATENCY_BUCKET_BOUNDS.length; i++) {
-      expect(LATENCY_BUCKET_BOUNDS[i]).toBeGreaterThan(
-        LATENCY_BUCKET_BOUNDS[i - 1],
-      );
-    }
+  it("has Prometheus' default buckets as default bounds, 5 ms to 10 s", () => {
+    expect(LATENCY_BUCKET_BOUNDS).toEqual([
+      0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+    ]);
   });
 });
 
@@ -77,6 +73,16 @@ describe('TimeBucketedCounter', () => {
     expect(counts).toEqual(whole.latency!.counts);
     expect(whole.requests).toBe(Math.ceil(3000 / 7));
     expect(counts.reduce((a, b) => a + b, 0)).toBe(whole.requests);
+  });
+
+  it('reports the default bounds when given none', () => {
+    const c = new TimeBucketedCounter({ now: () => T0 + 5_000 });
+    c.record(false, 0.03, T0 + 5);
+    c.record(false, 0.3, T0 + 5);
+    expect(c.sample(T0, T0 + 1000).latency).toEqual({
+      bounds: [...LATENCY_BUCKET_BOUNDS],
+      counts: [0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0],
+    });
   });
 
   it('returns zeros for an empty window or one without traffic', () => {

@@ -1,6 +1,6 @@
 import { createSeededRandom } from '@canary-release/backstage-plugin-canary-common';
 import { getMany, sleep, testAgent, waitFor } from '../__testUtils__/http';
-import { createBehaviourResolver } from './behaviours';
+import { BehaviourResolver, createBehaviourResolver } from './behaviours';
 import { DemoDeployment } from './DemoDeployment';
 
 describe('DemoDeployment', () => {
@@ -14,15 +14,21 @@ describe('DemoDeployment', () => {
 
   async function start(
     version: string,
-    options: { readyAtStart?: boolean; startupDelayMs?: number } = {},
+    options: {
+      readyAtStart?: boolean;
+      startupDelayMs?: number;
+      behaviours?: BehaviourResolver;
+      now?: () => number;
+    } = {},
   ) {
     const deployment = new DemoDeployment({
       name: 'shop-test',
       version,
       readyAtStart: options.readyAtStart ?? true,
       startupDelayMs: options.startupDelayMs ?? 0,
-      behaviours: createBehaviourResolver(),
+      behaviours: options.behaviours ?? createBehaviourResolver(),
       random: createSeededRandom(version.length * 1000 + version.charCodeAt(2)),
+      now: options.now,
     });
     deployments.push(deployment);
     await deployment.start();
@@ -97,6 +103,31 @@ describe('DemoDeployment', () => {
     await waitFor(() => deployment.ready);
     const [after] = await getMany(deployment.port!, 1, agent);
     expect(JSON.parse(after.body).version).toBe('1.1.0');
+  });
+
+  it('counts regressAfterMs from when the version became ready, not from when it was rolled out', async () => {
+    const T0 = Date.parse('2025-01-01T00:00:00Z');
+    let clock = T0;
+    const deployment = await start('1.0.0', {
+      startupDelayMs: 150,
+      now: () => clock,
+      behaviours: createBehaviourResolver({
+        '2.0.0': { errorRate: 1, regressAfterMs: 60_000 },
+      }),
+    });
+    deployment.rollTo('2.0.0');
+    // Ten seconds pass on the injected clock before the new version is ready.
+    clock = T0 + 10_000;
+    await waitFor(() => deployment.ready);
+    const failures = async () =>
+      (await getMany(deployment.port!, 100, agent)).filter(
+        r => r.status === 500,
+      ).length;
+    clock = T0 + 69_999;
+    // About 1 error at the healthy 1 %.
+    expect(await failures()).toBeLessThan(10);
+    clock = T0 + 70_000;
+    expect(await failures()).toBe(100);
   });
 
   it('does not restart a rollout to the version it already runs', async () => {

@@ -2,7 +2,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RandomSource } from '@canary-release/backstage-plugin-canary-common';
 import { listenOnLoopback } from '../loopback';
-import { BehaviourResolver, sampleLatencyMs } from './behaviours';
+import {
+  BehaviourResolver,
+  behaviourAfter,
+  sampleResponse,
+} from './behaviours';
 
 /** Options of a {@link DemoDeployment}. */
 export interface DemoDeploymentOptions {
@@ -18,6 +22,11 @@ export interface DemoDeploymentOptions {
   behaviours: BehaviourResolver;
   /** Draws latencies and errors. */
   random: RandomSource;
+  /**
+   * The clock a version's `regressAfterMs` is measured on, from the moment it becomes ready;
+   * default `Date.now`.
+   */
+  now?: () => number;
 }
 
 /** How often a closing deployment checks whether its requests are done, in milliseconds. */
@@ -35,7 +44,8 @@ interface PendingResponse {
  * became ready the deployment serves nothing (`serving` is false) and answers 503.
  *
  * Each response waits out its simulated latency on a timer and fails with 500 at the version's
- * error rate.
+ * error rate. A version with `regressAfterMs` behaves healthy for that long after it became ready
+ * here (a version rolled out again starts afresh, like new pods).
  */
 export class DemoDeployment {
   /** Keep-alive connection pool for clients of this deployment (the router). */
@@ -44,6 +54,9 @@ export class DemoDeployment {
   private readonly pending = new Set<PendingResponse>();
   private desiredVersion: string;
   private servingVersion: string | undefined;
+  /** When (on `now`) `servingVersion` became ready. */
+  private servingSince = 0;
+  private readonly now: () => number;
   private readyTimer: NodeJS.Timeout | undefined;
   private started: Promise<void> | undefined;
   private closed: Promise<void> | undefined;
@@ -51,8 +64,12 @@ export class DemoDeployment {
   private drainUntil = 0;
 
   constructor(private readonly options: DemoDeploymentOptions) {
+    this.now = options.now ?? Date.now;
     this.desiredVersion = options.version;
-    this.servingVersion = options.readyAtStart ? options.version : undefined;
+    if (options.readyAtStart) {
+      this.servingVersion = options.version;
+      this.servingSince = this.now();
+    }
     this.server = http.createServer((req, res) => this.handle(req, res));
   }
 
@@ -117,6 +134,7 @@ export class DemoDeployment {
     this.readyTimer = setTimeout(() => {
       this.readyTimer = undefined;
       this.servingVersion = version;
+      this.servingSince = this.now();
     }, this.options.startupDelayMs);
   }
 
@@ -127,9 +145,14 @@ export class DemoDeployment {
       this.respond(res, 503, { error: `${this.options.name} is not ready` });
       return;
     }
-    const behaviour = this.options.behaviours(version);
-    const latencyMs = sampleLatencyMs(behaviour, this.options.random);
-    const failed = this.options.random() < behaviour.errorRate;
+    const behaviour = behaviourAfter(
+      this.options.behaviours(version),
+      this.now() - this.servingSince,
+    );
+    const { latencyMs, failed } = sampleResponse(
+      behaviour,
+      this.options.random,
+    );
     const entry: PendingResponse = {
       res,
       timer: setTimeout(() => {

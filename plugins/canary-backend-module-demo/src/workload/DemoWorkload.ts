@@ -33,7 +33,7 @@ export interface DemoWorkloadOptions {
   behaviours: BehaviourResolver;
   /** Default `Math.random`; tests pass a seeded one. */
   random?: RandomSource;
-  /** The clock of the counters; default `Date.now`. */
+  /** The clock of the counters and of the versions' `regressAfterMs`; default `Date.now`. */
   now?: () => number;
   /** Bucket width and retention of the counters. */
   counters?: Omit<TimeBucketedCounterOptions, 'now'>;
@@ -191,6 +191,7 @@ export class DemoWorkload {
       startupDelayMs: this.options.startupDelayMs,
       behaviours: this.options.behaviours,
       random: this.random,
+      now: this.now,
     });
   }
 

@@ -7,6 +7,12 @@ export interface VersionBehaviour {
   errorRate: number;
   /** Mean latency in milliseconds added on top of the base latency. */
   latencyMs: number;
+  /**
+   * A regression that starts late (a cache expiring, a leak, a cron): for this many milliseconds
+   * after the version starts serving on a deployment (becomes ready there), it behaves like
+   * {@link HEALTHY_BEHAVIOUR}; from then on as the fields above say. Absent or 0: from the start.
+   */
+  regressAfterMs?: number;
 }
 
 /** A version as configured: every field optional, missing ones come from the defaults. */
@@ -14,13 +20,14 @@ export type VersionBehaviourConfig = Partial<VersionBehaviour>;
 
 /** How a healthy version behaves; versions without a behaviour of their own behave like this. */
 export const HEALTHY_BEHAVIOUR: VersionBehaviour = {
-  errorRate: 0.005,
+  errorRate: 0.01,
   latencyMs: 0,
 };
 
 /**
  * The built-in versions: `1.0.0` (the initial stable) and `1.1.0` healthy, `1.2.0` with 5 points
- * more errors, `1.3.0` 250 ms slower on average.
+ * more errors, `1.3.0` 250 ms slower on average, `1.4.0` healthy for its first 60 s, then with 5
+ * points more errors.
  */
 export const DEFAULT_VERSION_BEHAVIOURS: Record<
   string,
@@ -28,8 +35,12 @@ export const DEFAULT_VERSION_BEHAVIOURS: Record<
 > = {
   '1.0.0': {},
   '1.1.0': {},
-  '1.2.0': { errorRate: HEALTHY_BEHAVIOUR.errorRate + 0.05 },
+  '1.2.0': { errorRate: 0.06 },
   '1.3.0': { latencyMs: 250 },
+  '1.4.0': {
+    errorRate: 0.06,
+    regressAfterMs: 60_000,
+  },
 };
 
 /** Median of the base latency every version has, in milliseconds. */
@@ -56,6 +67,39 @@ export function createBehaviourResolver(
     ...DEFAULT_VERSION_BEHAVIOURS[version],
     ...configured[version],
   });
+}
+
+/**
+ * How a version behaves once it has served for `servingMs` milliseconds (since it became ready on
+ * its deployment): like {@link HEALTHY_BEHAVIOUR} before its `regressAfterMs`, as described after.
+ */
+export function behaviourAfter(
+  behaviour: VersionBehaviour,
+  servingMs: number,
+): VersionBehaviour {
+  return servingMs < (behaviour.regressAfterMs ?? 0)
+    ? HEALTHY_BEHAVIOUR
+    : behaviour;
+}
+
+/** How one simulated request is answered. */
+export interface SimulatedResponse {
+  /** Answered with HTTP 500. */
+  failed: boolean;
+  /** How long the answer takes, in milliseconds. */
+  latencyMs: number;
+}
+
+/**
+ * Draws how one request is answered: its latency ({@link sampleLatencyMs}), then whether it fails,
+ * at the behaviour's error rate. Every version, healthy or not, on either arm, answers through this.
+ */
+export function sampleResponse(
+  behaviour: VersionBehaviour,
+  random: RandomSource,
+): SimulatedResponse {
+  const latencyMs = sampleLatencyMs(behaviour, random);
+  return { latencyMs, failed: random() < behaviour.errorRate };
 }
 
 /**
