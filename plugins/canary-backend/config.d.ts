@@ -58,46 +58,41 @@ interface CanaryStrategyConfig {
     /** Error rate of the statistical judge's anytime-valid statements. Default 0.05. */
     alpha?: number;
     /**
-     * What the statistical judge compares at every look. `error-rate` reads errors / requests,
-     * `latency` the latency histogram, other names the metrics provider's ratios or gauges.
-     * Default: error-rate (proportion, margin 0.005, critical) and latency (distribution, watched
-     * for regressions only, critical).
+     * What the judge compares at every look, anytime-valid on the stage's cumulative counts: the
+     * one place that decides to promote, pause or roll back. `error-rate` reads errors /
+     * requests, `latency` the latency histogram, other names the metrics provider's ratios or
+     * gauges. Default: error-rate (proportion, margin 0.005, maxRate 0.1, maxRatio 2, critical)
+     * and latency (distribution, margin 0.1, max 2 s, quantiles p50 and p95, critical).
      */
     metrics?: Array<{
       name: string;
       kind: 'proportion' | 'count' | 'distribution' | 'gauge';
       /** Default `lower-is-better`. */
       direction?: 'lower-is-better' | 'higher-is-better';
-      /** Non-inferiority margin: absolute for proportions, relative for counts and distributions. */
+      /**
+       * Non-inferiority margin: absolute for proportions (0.005 = 0.5 points), relative for counts
+       * and distributions (0.1 = 10 % slower). A stage is promoted only once the canary is shown
+       * within it.
+       */
       margin?: number;
-      /** Harm beyond which the metric fails; default 0. */
+      /** Harm beyond which the metric fails; default 0 (any established harm fails). */
       rollbackMargin?: number;
       /** An established regression rolls back (critical) or pauses. */
       critical?: boolean;
+      /** Proportions: a hard ceiling; fails once the canary's rate is shown above it (0.1 = 10 %). */
+      maxRate?: number;
+      /** Proportions: fails once the canary's rate is shown above this multiple of the baseline's. */
+      maxRatio?: number;
       /** Distributions: the quantiles compared, default [0.5, 0.95]. */
       quantiles?: number[];
+      /** Distributions: a hard ceiling on every watched quantile, in `unit`; gauges: the maximum. */
+      max?: number;
       /** Distributions and gauges: the unit, for explanations. */
       unit?: string;
-      /** Gauges: limits and the largest relative change against the baseline. */
-      max?: number;
+      /** Gauges: the minimum and the largest relative change against the baseline. */
       min?: number;
       maxRelativeChange?: number;
     }>;
-    thresholds?: {
-      /** Checked on the whole stage when it ends. */
-      success?: {
-        maxErrorRate?: number;
-        maxErrorRateIncrease?: number;
-        maxP95Ms?: number;
-      };
-      /** Checked on every look; any one that fires rolls back. */
-      rollback?: {
-        maxErrorRate?: number;
-        maxErrorRateRatio?: number;
-        maxP95Ms?: number;
-        maxP95Ratio?: number;
-      };
-    };
   };
 }
 

@@ -68,7 +68,9 @@ test('a healthy canary advances through its stages and is promoted from the UI',
   await page.goto(TAB);
   await launch(page, '1.1.0', 'e2e: a healthy version');
 
-  await expect(page.getByText('1 of 3 (5 %)')).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByText('1 of 3 (10 %)')).toBeVisible({
+    timeout: 30_000,
+  });
   await expect(decision(page)).toContainText('Progressing');
   await screenshot(page, 'healthy-stage-1');
 
@@ -117,7 +119,7 @@ test('a faulty canary is rolled back by the engine, with the verdict that decide
     .getByRole('listitem')
     .filter({ hasText: 'rollback by engine' });
   await expect(rollback).toContainText('rolling back');
-  await expect(page.getByText('1 of 3 (5 %)')).toBeVisible();
+  await expect(page.getByText('1 of 3 (10 %)')).toBeVisible();
   await screenshot(page, 'faulty-rolled-back');
   await screenshot(page, 'faulty-rolled-back-full', true);
 });
@@ -128,7 +130,9 @@ test('a user pauses, resumes and aborts a rollout; aborting needs a reason', asy
   await page.goto(TAB);
   // 1.1.0 serves now; 1.0.0 is healthy too.
   await launch(page, '1.0.0', 'e2e: controls');
-  await expect(page.getByText('1 of 3 (5 %)')).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByText('1 of 3 (10 %)')).toBeVisible({
+    timeout: 30_000,
+  });
 
   await button(page, 'Pause').click();
   await expect(decision(page)).toContainText('Paused');

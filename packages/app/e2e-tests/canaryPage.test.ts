@@ -97,7 +97,7 @@ test('a user launches a gated rollout from the Canary page, approves it and abor
   await expect(strategy).toHaveText('demo (preset of this entity)');
   await strategy.click();
   await page.getByRole('option', { name: 'demo-gated (preset)' }).click();
-  await expect(dialog).toContainText('5 % → 25 % → 50 %, a look every 10s');
+  await expect(dialog).toContainText('10 % → 25 % → 50 %, a look every 10s');
   // A healthy version that demo-shop does not serve yet (1.0.0 before its first rollout).
   const serving = await dialog
     .getByLabel('Stable version')
@@ -118,7 +118,7 @@ test('a user launches a gated rollout from the Canary page, approves it and abor
     .first();
   await expect(row).toBeVisible();
   await expect(row).toContainText('Awaiting approval', { timeout: 150_000 });
-  await expect(row).toContainText('1 of 3 (5 %)');
+  await expect(row).toContainText('1 of 3 (10 %)');
   await screenshot(page, 'canary-page-awaiting-approval');
 
   // The owners are told (the guest is one of them), with a link to the entity's Canary tab.

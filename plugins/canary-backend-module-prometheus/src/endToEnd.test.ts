@@ -118,7 +118,7 @@ describe('the engine when Prometheus fails', () => {
     expect(rollout.stageIndex).toBe(0);
     const policy = events.find(e => e.action === noDataAction);
     expect(policy.reason).toMatch(
-      /^No usable metrics for 3 looks in a row \(No metrics for this look: Prometheus /,
+      /^No usable metrics for 3 looks in a row \(limit 3; no metrics: Prometheus /,
     );
     return { rollout, reason: policy.reason as string };
   }

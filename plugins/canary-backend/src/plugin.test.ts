@@ -446,7 +446,7 @@ describe('canary routes', () => {
       .get(`/api/canary/audit?rolloutId=${id}`)
       .expect(200);
     const rollback = audit.body.items.find((e: any) => e.action === 'rollback');
-    expect(rollback.reason).toContain('30.00 %');
+    expect(rollback.reason).toContain('canary error-rate is 30 %');
     // 20 requests per percent at 10 % of the traffic, 30 % of them errors.
     expect(rollback.details.look.canary).toMatchObject({
       requests: 200,

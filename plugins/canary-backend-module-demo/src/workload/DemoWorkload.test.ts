@@ -194,7 +194,7 @@ describe('DemoWorkload', () => {
         expect(counts[i]).toBeGreaterThan(30);
       }
     }
-  });
+  }, 60_000); // 6000 requests over loopback: room for a loaded machine.
 
   it('lets a version regress once it has served for its regressAfterMs, on the clock given', async () => {
     const T0 = Date.parse('2025-01-01T00:00:00Z');

@@ -46,15 +46,12 @@ const COMPRESSED = {
         name: 'error-rate',
         kind: 'proportion',
         margin: 0.02,
+        maxRate: 0.05,
         critical: true,
       },
     ],
     minRequestsPerLook: 10,
     minRequestsPerStage: 50,
-    thresholds: {
-      success: { maxErrorRate: 0.01 },
-      rollback: { maxErrorRate: 0.05 },
-    },
   },
 };
 

@@ -217,7 +217,7 @@ describe('canary:rollout:launch', () => {
       .finally(stop);
     expect(error).toBeInstanceOf(Error);
     expect(error.message).toMatch(
-      /of 1\.2\.0 ended RolledBack: .*30\.00 %.*\(rollback by engine\)$/,
+      /of 1\.2\.0 ended RolledBack: Error-rate regressed: canary error-rate is 30 %.*\(rollback by engine\)$/,
     );
     expect(outputs().phase).toBe('RolledBack');
     expect(logged('error')).toContainEqual(

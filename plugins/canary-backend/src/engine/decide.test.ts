@@ -391,7 +391,7 @@ describe('decide: engine ticks', () => {
     expect(done.rollout.finishedAt).toBe(at(end + 3).toISOString());
   });
 
-  it('rolls back at once when a rollback rule fires, with the numbers', () => {
+  it('rolls back at once when one look establishes a regression, with the numbers', () => {
     const rollout = inStage(1);
     const bad = { baseline: sample(2000, 10), canary: sample(500, 40) };
     const decision = decide(
@@ -413,20 +413,21 @@ describe('decide: engine ticks', () => {
       actor: 'engine',
       phaseAfter: 'RollingBack',
     });
-    expect(event.reason).toContain('8.00 %');
+    expect(event.reason).toMatch(
+      /^Error-rate regressed: canary error-rate is 8 % vs 0.5 % on baseline \(16x\); [\d.]+ % sure the increase is at least [\d.]+ points: rolling back$/,
+    );
     const fired = (event.details.verdicts as any[]).filter(
       v => v.verdict === 'fail',
     );
-    expect(fired.map(v => v.rule)).toEqual(
-      expect.arrayContaining([
-        'rollback.maxErrorRate',
-        'rollback.maxErrorRateRatio',
-      ]),
-    );
-    expect(fired[0]).toMatchObject({
-      canary: 0.08,
-      sampleSize: { baseline: 2000, canary: 500 },
-    });
+    expect(fired).toEqual([
+      expect.objectContaining({
+        metric: 'error-rate',
+        rule: 'msprt',
+        canary: 0.08,
+        baseline: 0.005,
+        sampleSize: { baseline: 2000, canary: 500 },
+      }),
+    ]);
   });
 
   it('rolls back on a latency regression against the baseline', () => {
@@ -441,7 +442,9 @@ describe('decide: engine ticks', () => {
       at(60_000),
     );
     expect(decision.rollout.phase).toBe('RollingBack');
-    expect(decision.events[0].reason).toMatch(/p95 latency/);
+    expect(decision.events[0].reason).toMatch(
+      /^Latency regressed: canary p\d+ latency is .*; 100 % of canary observations are slower than 0.1 s vs 0 % on baseline/,
+    );
   });
 
   it('does not treat 1 error against a baseline of 0 as twice as bad', () => {
@@ -505,7 +508,10 @@ describe('decide: engine ticks', () => {
       at(60_000),
     );
     expect(decision.rollout.phase).toBe('RollingBack');
-    expect(decision.lookRecord?.verdicts[0].verdict).toBe('nodata');
+    expect(decision.events[0].reason).toContain(
+      'the canary served 3 new requests at this look, 20 are needed',
+    );
+    expect(decision.events.map(e => e.action)).toEqual(['rollback']);
   });
 
   it('a stage without enough traffic follows the inconclusive policy at its maximum', () => {
@@ -517,9 +523,6 @@ describe('decide: engine ticks', () => {
       at(MIN_STAGE_0),
     );
     expect(atMin.rollout.phase).toBe('Progressing');
-    expect(atMin.lookRecord?.verdicts.map(v => v.verdict)).toContain(
-      'inconclusive',
-    );
 
     const atMax = decide(
       rollout,
@@ -527,30 +530,45 @@ describe('decide: engine ticks', () => {
       at(2 * MIN_STAGE_0),
     );
     expect(atMax.rollout.phase).toBe('Paused');
-    expect(atMax.events[0].reason).toContain('maximum duration');
+    expect(atMax.events[0].reason).toMatch(
+      /^The stage reached its maximum duration with .*the minimum sample size is not reached: pausing for a decision$/,
+    );
   });
 
-  it('a stage failing its success criteria rolls back at its maximum', () => {
-    // 0.8 % errors vs 0.5 %: under every rollback limit, over a 0.5 % success limit.
-    const arms = { baseline: sample(20_000, 100), canary: sample(1000, 8) };
+  it('a hard ceiling rolls back when the canary is shown above it, even with a bad baseline', () => {
+    // 8 % vs 7 % errors: no regression against the baseline is established, but the canary's own
+    // rate is shown above the 5 % ceiling.
+    const arms = { baseline: sample(20_000, 1400), canary: sample(4000, 320) };
     const base = inStage(0);
     const strategy = resolveStrategy(base.strategy, {
-      analysis: { thresholds: { success: { maxErrorRate: 0.005 } } },
+      analysis: {
+        metrics: [
+          {
+            name: 'error-rate',
+            kind: 'proportion',
+            margin: 0.05,
+            maxRate: 0.05,
+            critical: true,
+          },
+        ],
+      },
     });
     const rollout = { ...base, strategy };
-    const atMin = decide(
+    const decision = decide(
       rollout,
-      { actual: worldOf(rollout), look: look(MIN_STAGE_0, arms) },
-      at(MIN_STAGE_0),
+      { actual: worldOf(rollout), look: look(60_000, arms) },
+      at(60_000),
     );
-    expect(atMin.rollout.phase).toBe('Progressing');
-    const atMax = decide(
-      rollout,
-      { actual: worldOf(rollout), look: look(2 * MIN_STAGE_0, arms) },
-      at(2 * MIN_STAGE_0),
+    expect(decision.rollout.phase).toBe('RollingBack');
+    expect(decision.lookRecord!.verdicts[0]).toMatchObject({
+      rule: 'max-rate',
+      verdict: 'fail',
+      canary: 0.08,
+      threshold: 0.05,
+    });
+    expect(decision.events[0].reason).toMatch(
+      /canary error-rate is 8 % of 4000; [\d.]+ % sure it is above the ceiling of 5 %/,
     );
-    expect(atMax.rollout.phase).toBe('RollingBack');
-    expect(atMax.events[0].reason).toContain('success criteria');
   });
 
   it('rolls back without knowing the world, and confirms only once it is seen', () => {
@@ -669,14 +687,18 @@ describe('decide: engine ticks', () => {
   });
 
   describe('with the statistical judge', () => {
-    /** No threshold rules at all: whatever happens here is the statistics' doing. */
+    /** No hard ceilings: whatever happens here is the comparison with the baseline. */
     const statisticsOnly = (rollout: RolloutRecord): RolloutRecord => ({
       ...rollout,
       strategy: {
         ...rollout.strategy,
         analysis: {
           ...rollout.strategy.analysis,
-          thresholds: { success: {}, rollback: {} },
+          metrics: rollout.strategy.analysis.metrics.map(m =>
+            m.kind === 'proportion'
+              ? { ...m, maxRate: undefined, maxRatio: undefined }
+              : m,
+          ),
         },
       },
     });

@@ -1,6 +1,5 @@
 import { ConflictError } from '@backstage/errors';
 import {
-  MetricVerdict,
   Phase,
   RolloutEvent,
   addArmSamples,
@@ -13,7 +12,6 @@ import {
 import { ProviderOutcome, describeFaults, updateFaults } from './faults';
 import { ALL_STABLE, reconcile, stageWeights } from './reconcile';
 import { judgeStage } from './statistics';
-import { rollbackVerdicts, successVerdicts } from './thresholds';
 import type {
   AuditEventDraft,
   Decision,
@@ -347,165 +345,68 @@ function tickStage(step: Step, observations: Observations) {
     }
     return;
   }
-  if (observations.look) judgeLook(step, observations.look, observations.gate);
+  if (observations.look) takeLook(step, observations.look, observations.gate);
 }
 
-/** A look at the metrics: rollback rules always, the stage's success rules when it may end. */
-function judgeLook(step: Step, look: Look, gate: GateAnswer | undefined) {
+/**
+ * A look at the metrics. The judge of canary-common takes the decision, with every reason, from
+ * the stage's cumulative counts; the engine only maps it to an event. A regression rolls back in
+ * any judged phase (also while paused or waiting for approval); a stage is promoted, or the
+ * inconclusive policy applied, only while it progresses.
+ */
+function takeLook(step: Step, look: Look, gate: GateAnswer | undefined) {
   const r = step.rollout;
   const settings = r.strategy.analysis;
-  const nextLookAt = new Date(
-    step.now.getTime() + settings.intervalMs,
-  ).toISOString();
-  const hasData =
-    !look.error &&
-    look.baseline !== undefined &&
-    look.canary !== undefined &&
-    look.canary.requests >= settings.minRequestsPerLook;
-
-  if (!hasData) {
-    const consecutiveNoData = r.analysis.consecutiveNoData + 1;
-    const verdicts: MetricVerdict[] = [
-      {
-        metric: 'requests',
-        rule: 'analysis.minRequestsPerLook',
-        verdict: look.error ? 'error' : 'nodata',
-        canary: look.canary?.requests,
-        threshold: settings.minRequestsPerLook,
-        explanation: look.error
-          ? `No metrics for this look: ${look.error}`
-          : `The canary served ${
-              look.canary?.requests ?? 0
-            } requests in this look; ${
-              settings.minRequestsPerLook
-            } are needed to judge it.`,
-      },
-    ];
-    step.lookRecord = { look, stageIndex: r.stageIndex, verdicts };
-    step.update({
-      analysis: {
-        ...r.analysis,
-        lastLookAt: step.nowIso,
-        nextLookAt,
-        consecutiveNoData,
-        latestVerdicts: verdicts,
-      },
-    });
-    if (consecutiveNoData >= settings.maxConsecutiveNoData) {
-      applyPolicy(
-        step,
-        settings.noDataAction,
-        `No usable metrics for ${consecutiveNoData} looks in a row (${verdicts[0].explanation})`,
-        { verdicts, consecutiveNoData },
-      );
-    }
-    return;
-  }
-
-  const stageTotals = {
-    baseline: addArmSamples(r.analysis.stageTotals.baseline, look.baseline!),
-    canary: addArmSamples(r.analysis.stageTotals.canary, look.canary!),
-  };
-  const fired = rollbackVerdicts(
-    settings.thresholds.rollback,
-    look.baseline!,
-    look.canary!,
-  );
+  const readable = !look.error && look.baseline && look.canary;
+  const stageTotals = readable
+    ? {
+        baseline: addArmSamples(
+          r.analysis.stageTotals.baseline,
+          look.baseline!,
+        ),
+        canary: addArmSamples(r.analysis.stageTotals.canary, look.canary!),
+      }
+    : r.analysis.stageTotals;
   const elapsed = step.now.getTime() - Date.parse(r.stageStartedAt!);
   const stage = r.strategy.stages[r.stageIndex];
   const judging = r.phase === 'Progressing';
-  const mayEnd = judging && elapsed >= stage.minDurationMs;
-  const pastMax = judging && elapsed >= stage.maxDurationMs;
-  const success = mayEnd
-    ? successVerdicts(
-        settings.thresholds.success,
-        stageTotals,
-        settings.minRequestsPerStage,
-      )
-    : [];
   const judged = judgeStage(r, stageTotals, {
-    minDurationReached: mayEnd,
-    maxDurationReached: pastMax,
+    minDurationReached: judging && elapsed >= stage.minDurationMs,
+    maxDurationReached: judging && elapsed >= stage.maxDurationMs,
+    error: readable
+      ? undefined
+      : look.error ?? 'the metrics provider returned no samples',
   });
-  const statistical =
-    'error' in judged
-      ? [
-          {
-            metric: 'judge',
-            rule: 'statistics',
-            verdict: 'error' as const,
-            explanation: `The statistical judge could not judge this look: ${judged.error}`,
-          },
-        ]
-      : judged.verdicts;
-  const verdicts = [...fired, ...success, ...statistical];
+  const { verdicts, decision, reason } = judged;
   step.lookRecord = { look, stageIndex: r.stageIndex, verdicts };
   step.update({
     analysis: {
       lastLookAt: step.nowIso,
-      nextLookAt,
-      consecutiveNoData: 0,
+      nextLookAt: new Date(
+        step.now.getTime() + settings.intervalMs,
+      ).toISOString(),
+      consecutiveNoData: judged.state?.consecutiveNoData ?? 0,
       stageTotals,
       latestVerdicts: verdicts,
-      judgeState: 'error' in judged ? r.analysis.judgeState : judged.state,
+      judgeState: judged.state ?? r.analysis.judgeState,
     },
   });
-  const decision = 'error' in judged ? 'continue' : judged.decision;
-  const judgeReason = 'error' in judged ? '' : judged.reason;
   const details = { verdicts, look, stageTotals, decision };
-
-  // Either the threshold rules or the statistics can roll back; both must hold to promote.
-  const failing = fired.filter(v => v.verdict === 'fail');
-  if (failing.length > 0 || decision === 'rollback') {
-    const reasons = failing.map(v => v.explanation);
-    if (decision === 'rollback') reasons.push(judgeReason);
-    step.transition('rollback', 'engine', reasons.join(' '), details);
-    return;
+  switch (decision) {
+    case 'rollback':
+      step.transition('rollback', 'engine', capitalize(reason), details);
+      return;
+    case 'pause':
+      if (judging) {
+        step.transition('pause', 'engine', capitalize(reason), details);
+      }
+      return;
+    case 'promote':
+      if (judging) completeStage(step, details, gate);
+      return;
+    default:
+      return;
   }
-  if (decision === 'pause' && !pastMax) {
-    // A non-critical regression or a broken traffic split: a human should look.
-    applyPolicy(step, 'pause', judgeReason, details);
-    return;
-  }
-  if (!mayEnd) return;
-
-  const outcome = stageOutcome(success);
-  if (outcome === 'pass' && decision === 'promote') {
-    completeStage(step, details, gate);
-  } else if (pastMax && outcome === 'fail') {
-    const failed = success.filter(v => v.verdict === 'fail');
-    step.transition(
-      'rollback',
-      'engine',
-      `Stage ${r.stageIndex + 1} failed its success criteria: ${failed
-        .map(v => v.explanation)
-        .join(' ')}`,
-      details,
-    );
-  } else if (pastMax) {
-    const open = [
-      ...success.filter(v => v.verdict !== 'pass').map(v => v.explanation),
-      ...(decision === 'promote' ? [] : [judgeReason]),
-    ];
-    applyPolicy(
-      step,
-      settings.inconclusiveAction,
-      `Stage ${
-        r.stageIndex + 1
-      } reached its maximum duration without a passing verdict: ${open.join(
-        ' ',
-      )}`,
-      details,
-    );
-  }
-}
-
-function stageOutcome(
-  verdicts: MetricVerdict[],
-): 'pass' | 'fail' | 'inconclusive' {
-  if (verdicts.some(v => v.verdict === 'fail')) return 'fail';
-  if (verdicts.every(v => v.verdict === 'pass')) return 'pass';
-  return 'inconclusive';
 }
 
 function completeStage(
@@ -603,24 +504,6 @@ function describeOutcome(outcome: HookOutcome): string {
 
 function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-function applyPolicy(
-  step: Step,
-  action: 'pause' | 'rollback',
-  reason: string,
-  details: Record<string, unknown>,
-) {
-  if (action === 'rollback') {
-    step.transition('rollback', 'engine', `${reason}: rolling back`, details);
-  } else if (step.rollout.phase === 'Progressing') {
-    step.transition(
-      'pause',
-      'engine',
-      `${reason}: paused for a human`,
-      details,
-    );
-  }
 }
 
 /**

@@ -151,8 +151,10 @@ describe('decide: a metrics provider that fails', () => {
       expect(decisions.flatMap(actionsOf)).toEqual(['provider-fault', action]);
       const policy = decisions[max - 1].events.find(e => e.action === action)!;
       expect(policy.reason).toBe(
-        `No usable metrics for ${max} looks in a row (No metrics for this look: ${DOWN}): ${
-          action === 'pause' ? 'paused for a human' : 'rolling back'
+        `No usable metrics for ${max} look${
+          max === 1 ? '' : 's'
+        } in a row (limit ${max}; no metrics: ${DOWN}): ${
+          action === 'pause' ? 'pausing for a decision' : 'rolling back'
         }`,
       );
       // The transition says what happened, and why; the fault is still open.
@@ -174,8 +176,10 @@ describe('decide: a metrics provider that fails', () => {
   });
 
   it('a look with too few requests is missing data, but not a provider fault', () => {
+    // A quiet service: the split is right, there are just too few requests.
     const quiet: Look = {
       ...look(INTERVAL),
+      baseline: sample(57, 0),
       canary: sample(3, 0),
     };
     const decision = decide(
@@ -199,7 +203,7 @@ describe('decide: a metrics provider that fails', () => {
     ]);
     expect(decisions[1].rollout.phase).toBe('Paused');
     expect(decisions[1].rollout.message).toBe(decisions[0].rollout.message);
-    expect(decisions[1].rollout.message).toMatch(/paused for a human$/);
+    expect(decisions[1].rollout.message).toMatch(/pausing for a decision$/);
   });
 
   it('a rollout that ends drops the faults it still had, without claiming a recovery', () => {

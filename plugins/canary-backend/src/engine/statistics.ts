@@ -1,17 +1,19 @@
 import {
   ArmData,
   ArmSample,
-  JudgeResult,
+  JudgeDecision,
+  JudgeState,
   MetricDefinition,
   MetricLookData,
+  MetricVerdict,
   StageTotals,
   judgeLook,
 } from '@canary-release/backstage-plugin-canary-common';
 import type { RolloutRecord } from './types';
 
 /**
- * The statistical judge of canary-common, fed from a stage's cumulative samples. Its decisions
- * stand beside the threshold rules: both must hold to promote, either can roll back.
+ * Feeds canary-common's judge from a stage's cumulative samples. The judge is the one place that
+ * turns metrics into a decision; this file only says where each metric's numbers come from.
  */
 
 /** Where each metric's numbers come from in an arm sample; undefined is no data. */
@@ -39,16 +41,25 @@ function armData(
 export interface StageFlags {
   minDurationReached: boolean;
   maxDurationReached: boolean;
+  /** Why this look has no metrics (the provider failed), if it has none. */
+  error?: string;
 }
 
-/** Judges the stage so far; a judge that cannot judge (bad input) yields an `error` verdict. */
+export interface StageJudgement {
+  decision: JudgeDecision;
+  reason: string;
+  verdicts: MetricVerdict[];
+  /** Absent when the strategy itself cannot be judged (its metric definitions are invalid). */
+  state?: JudgeState;
+}
+
+/** Judges the stage so far; a strategy the judge refuses waits with an `error` verdict. */
 export function judgeStage(
   rollout: RolloutRecord,
   totals: StageTotals,
   flags: StageFlags,
-): JudgeResult | { error: string } {
+): StageJudgement {
   const settings = rollout.strategy.analysis;
-  if (settings.metrics.length === 0) return { error: 'no metrics configured' };
   const metrics: Record<string, MetricLookData> = {};
   for (const definition of settings.metrics) {
     metrics[definition.name] = {
@@ -56,7 +67,6 @@ export function judgeStage(
       canary: armData(definition, totals.canary),
     };
   }
-  const canaryShare = rollout.weights.canary / 100;
   try {
     return judgeLook(
       {
@@ -65,26 +75,39 @@ export function judgeStage(
         inconclusiveAction: settings.inconclusiveAction,
         noDataAction: settings.noDataAction,
         maxConsecutiveNoData: settings.maxConsecutiveNoData,
+        minRequestsPerLook: settings.minRequestsPerLook,
       },
       {
         metrics,
-        ...flags,
+        minDurationReached: flags.minDurationReached,
+        maxDurationReached: flags.maxDurationReached,
         minSampleSizeReached:
           totals.canary.requests >= settings.minRequestsPerStage,
-        // The engine has already set looks without data aside.
-        consecutiveNoData: 0,
-        // The split is only known when the baseline is the whole stable fleet.
-        traffic: rollout.strategy.dedicatedBaseline
-          ? undefined
-          : {
-              baseline: totals.baseline.requests,
-              canary: totals.canary.requests,
-              expectedCanaryShare: canaryShare,
-            },
+        error: flags.error,
+        traffic: {
+          baseline: totals.baseline.requests,
+          canary: totals.canary.requests,
+          // The split is only known when the baseline is the whole stable fleet.
+          expectedCanaryShare: rollout.strategy.dedicatedBaseline
+            ? undefined
+            : rollout.weights.canary / 100,
+        },
       },
       rollout.analysis.judgeState,
     );
   } catch (error) {
-    return { error: error instanceof Error ? error.message : String(error) };
+    const message = error instanceof Error ? error.message : String(error);
+    return {
+      decision: 'continue',
+      reason: `the judge could not judge this look: ${message}`,
+      verdicts: [
+        {
+          metric: 'judge',
+          rule: 'statistics',
+          verdict: 'error',
+          explanation: `The statistical judge could not judge this look: ${message}`,
+        },
+      ],
+    };
   }
 }

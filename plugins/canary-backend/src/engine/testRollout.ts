@@ -94,14 +94,15 @@ export function worldOf(rollout: RolloutRecord): ActualState {
   };
 }
 
+/** Prometheus' default histogram buckets, in seconds. */
+const DEFAULT_BUCKETS = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
+
 export function sample(requests: number, errors: number, p95Seconds = 0.05) {
-  // All requests in one bucket whose upper bound is p95Seconds * 1.05: p95 ~= p95Seconds.
-  return {
-    requests,
-    errors,
-    latency: {
-      bounds: [p95Seconds / 2, p95Seconds * 1.0526],
-      counts: [0, requests, 0],
-    },
-  };
+  // All requests in the default bucket that holds p95Seconds.
+  const counts = new Array(DEFAULT_BUCKETS.length + 1).fill(0);
+  const bucket = DEFAULT_BUCKETS.findIndex(bound => bound >= p95Seconds);
+  counts[bucket < 0 ? DEFAULT_BUCKETS.length : bucket] = requests;
+  return { requests, errors, latency: { bounds: DEFAULT_BUCKETS, counts } };
 }

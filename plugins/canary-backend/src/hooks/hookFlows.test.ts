@@ -290,7 +290,9 @@ describe('notifications and webhooks that only tell', () => {
     expect(hooks.callsTo('/pager').map(c => c.body.phase)).toEqual([
       'RollingBack',
     ]);
-    expect(hooks.callsTo('/pager')[0].body.reason).toContain('30.00 %');
+    expect(hooks.callsTo('/pager')[0].body.reason).toContain(
+      'canary error-rate is 30 %',
+    );
     expect(hooks.callsTo('/chat').map(c => c.body.phase)).toEqual([
       'RolledBack',
     ]);

@@ -56,32 +56,11 @@ const duration = (maxMs: number) =>
     return value;
   });
 
-const fraction = z.number().min(0).max(1);
-const positive = z.number().positive().max(1e6);
-
 const stageInput = z.strictObject({
   weight: z.number().int().min(1).max(100),
   minDuration: duration(MAX_STAGE_DURATION_MS),
   maxDuration: duration(MAX_STAGE_DURATION_MS).optional(),
   requireApproval: z.boolean().optional(),
-});
-
-const thresholdsInput = z.strictObject({
-  success: z
-    .strictObject({
-      maxErrorRate: fraction.optional(),
-      maxErrorRateIncrease: fraction.optional(),
-      maxP95Ms: positive.optional(),
-    })
-    .optional(),
-  rollback: z
-    .strictObject({
-      maxErrorRate: fraction.optional(),
-      maxErrorRateRatio: positive.optional(),
-      maxP95Ms: positive.optional(),
-      maxP95Ratio: positive.optional(),
-    })
-    .optional(),
 });
 
 const policy = z.enum(['pause', 'rollback']);
@@ -104,6 +83,8 @@ const metricDefinition = z.discriminatedUnion('kind', [
     kind: z.literal('proportion'),
     margin: z.number().gt(0).max(1),
     rollbackMargin: z.number().min(0).max(1).optional(),
+    maxRate: z.number().gt(0).lt(1).optional(),
+    maxRatio: z.number().gt(1).max(1e6).optional(),
   }),
   z.strictObject({
     ...metricBase,
@@ -117,6 +98,7 @@ const metricDefinition = z.discriminatedUnion('kind', [
     margin: z.number().gt(0).max(100).optional(),
     rollbackMargin: z.number().min(0).max(100).optional(),
     quantiles: quantiles.optional(),
+    max: z.number().gt(0).optional(),
     unit: z.string().max(16).optional(),
   }),
   z.strictObject({
@@ -136,7 +118,13 @@ const analysisInput = z.strictObject({
   maxConsecutiveNoData: z.number().int().min(1).max(1000).optional(),
   noDataAction: policy.optional(),
   inconclusiveAction: policy.optional(),
-  thresholds: thresholdsInput.optional(),
+  // Threshold rules are checks of the metrics now (margin, rollbackMargin, maxRate, maxRatio, max).
+  thresholds: z
+    .never({
+      error:
+        'thresholds are gone: limits are part of the metrics now (error-rate: margin, maxRate, maxRatio; latency: margin, rollbackMargin, max), judged on the stage with the statistics',
+    })
+    .optional(),
   metrics: z
     .array(metricDefinition)
     .max(20)
@@ -267,16 +255,6 @@ export function resolveStrategy(
         analysis.inconclusiveAction ?? base.inconclusiveAction,
       metrics: analysis.metrics ?? base.metrics,
       alpha: analysis.alpha ?? base.alpha,
-      thresholds: {
-        success: {
-          ...base.thresholds.success,
-          ...analysis.thresholds?.success,
-        },
-        rollback: {
-          ...base.thresholds.rollback,
-          ...analysis.thresholds?.rollback,
-        },
-      },
     },
     webhooks: [...webhooks.values()],
   };
@@ -296,38 +274,31 @@ export const BUILT_IN_STRATEGY: Strategy = resolveStrategy(
       noDataAction: 'pause',
       inconclusiveAction: 'pause',
       alpha: 0.05,
-      // Error rate must be shown no worse than +0.5 points to promote; latency (from histograms,
-      // whose coarse buckets cannot show a small margin) is watched for regressions only.
+      // The error rate must be shown no worse than +0.5 points to promote, and rolls back once it
+      // is shown above 10 % or above twice the baseline's. Latency (from histograms) must be shown
+      // no more than 10 % slower at p50 and p95, and rolls back once a slowdown is established or
+      // a quantile is shown above 2 s.
       metrics: [
         {
           name: 'error-rate',
           kind: 'proportion',
           direction: 'lower-is-better',
           margin: 0.005,
+          maxRate: 0.1,
+          maxRatio: 2,
           critical: true,
         },
         {
           name: 'latency',
           kind: 'distribution',
           direction: 'lower-is-better',
+          margin: 0.1,
+          max: 2,
           critical: true,
           quantiles: [0.5, 0.95],
           unit: 's',
         },
       ],
-      thresholds: {
-        success: {
-          maxErrorRate: 0.01,
-          maxErrorRateIncrease: 0.005,
-          maxP95Ms: 500,
-        },
-        rollback: {
-          maxErrorRate: 0.05,
-          maxErrorRateRatio: 2,
-          maxP95Ms: 2000,
-          maxP95Ratio: 1.5,
-        },
-      },
     },
   },
   strategyInputSchema.parse({

@@ -133,8 +133,8 @@ describe('analyze', () => {
     } as AnalysisRequest);
     expect(tooFew.looks.every(l => l.decision === 'continue')).toBe(true);
     const flat = [1, 2].map(() => ({
-      baseline: { count: 5, total: 1000 },
-      canary: { count: 5, total: 1000 },
+      baseline: { count: 5, total: 100 },
+      canary: { count: 5, total: 100 },
     }));
     const capped = analyze({
       ...proportion(flat),

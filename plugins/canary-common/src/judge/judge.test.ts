@@ -42,7 +42,7 @@ describe('proportion metrics', () => {
     const [v] = r.verdicts;
     expect(v.verdict).toBe('inconclusive');
     expect(v.explanation).toMatch(
-      /^canary error-rate is 0.26 % vs 0.24 % on baseline; the increase could still be up to/,
+      /^canary error-rate is 0.26 % vs 0.24 % on baseline \(\+8.33 %\); the increase could still be up to/,
     );
     expect(v.interval![0]).toBeLessThan(0);
     expect(v.interval![1]).toBeGreaterThan(0.001);
@@ -58,7 +58,7 @@ describe('proportion metrics', () => {
     const [v] = r.verdicts;
     expect(v.verdict).toBe('fail');
     expect(v.explanation).toMatch(
-      /^canary error-rate is 0.9 % vs 0.4 % on baseline; 95 % sure the increase is at least 0.\d+ points: rolling back$/,
+      /^canary error-rate is 0.9 % vs 0.4 % on baseline \(2.25x\); 98.1 % sure (the increase is at least 0.\d+ points|it is at least [\d.]+ % higher than the baseline's): rolling back$/,
     );
     expect(r.reason).toContain('error-rate regressed');
     expect(v.pValue).toBeLessThan(0.05);
@@ -130,7 +130,9 @@ describe('proportion metrics', () => {
       lookAt({ conversion: rates([1000, 10000], [1200, 10000]) }),
     );
     expect(drop.decision).toBe('rollback');
-    expect(drop.verdicts[0].explanation).toContain('sure the drop is at least');
+    expect(drop.verdicts[0].explanation).toMatch(
+      /sure (the drop is at least [\d.]+ points|it is at least [\d.]+ % lower than the baseline's)/,
+    );
     expect(drop.verdicts[0].estimate).toBeCloseTo(-0.02, 12);
     const rise = judgeLook(
       config,
@@ -174,7 +176,7 @@ describe('proportion metrics', () => {
 });
 
 describe('running state', () => {
-  it('survives JSON and keeps the intersection shrinking and the p-value falling', () => {
+  it('survives JSON; each look judges the whole stage so far, with its own interval and p-value', () => {
     let state: JudgeState | undefined;
     const steps = [
       [
@@ -194,8 +196,7 @@ describe('running state', () => {
         [85, 40000],
       ],
     ] as const;
-    const intervals: Array<[number, number]> = [];
-    const pValues: number[] = [];
+    const widths: number[] = [];
     for (const [c, b] of steps) {
       const r = judgeLook(
         errorRate,
@@ -203,15 +204,21 @@ describe('running state', () => {
         state,
       );
       state = JSON.parse(JSON.stringify(r.state));
-      intervals.push(r.verdicts[0].interval!);
-      pValues.push(r.verdicts[0].pValue!);
+      const [v] = r.verdicts;
+      // The interval contains the estimate of the counts judged: nothing is carried from a look
+      // whose data no longer describe the canary.
+      expect(v.interval![0]).toBeLessThanOrEqual(v.estimate!);
+      expect(v.interval![1]).toBeGreaterThanOrEqual(v.estimate!);
+      widths.push(v.interval![1] - v.interval![0]);
     }
     for (let i = 1; i < steps.length; i++) {
-      expect(intervals[i][0]).toBeGreaterThanOrEqual(intervals[i - 1][0]);
-      expect(intervals[i][1]).toBeLessThanOrEqual(intervals[i - 1][1]);
-      expect(pValues[i]).toBeLessThanOrEqual(pValues[i - 1]);
+      expect(widths[i]).toBeLessThan(widths[i - 1]);
     }
     expect(state!.looks).toBe(4);
+    // Restarted sequences begin at looks 2 and 4.
+    expect(state!.metrics['error-rate'].restarts!.map(r => r.look)).toEqual([
+      2, 4,
+    ]);
   });
 
   it('starts a metric over when its cumulative counts shrink (a new stage) or its settings change', () => {
@@ -271,18 +278,61 @@ describe('no data', () => {
     const stalled = judgeLook(config, lookAt(data), first.state);
     expect(stalled.state.consecutiveNoData).toBe(1);
     expect(stalled.decision).toBe('continue');
-    expect(stalled.reason).toContain('no new data');
+    expect(stalled.reason).toContain('no data at this look');
     const again = judgeLook(config, lookAt(data), stalled.state);
     expect(again.decision).toBe('rollback');
-    expect(again.reason).toBe(
-      '2 consecutive looks without new data (limit 2): rolling back',
+    expect(again.reason).toMatch(
+      /^no usable metrics for 2 looks in a row \(limit 2; .*\): rolling back$/,
     );
   });
 
-  it("uses the engine's own count when given", () => {
-    const r = judgeLook(errorRate, lookAt({}, { consecutiveNoData: 3 }));
-    expect(r.decision).toBe('pause');
-    expect(r.state.consecutiveNoData).toBe(3);
+  it('counts a look that adds fewer canary requests than minRequestsPerLook, and one whose metrics failed', () => {
+    const config: JudgeConfig = {
+      ...errorRate,
+      minRequestsPerLook: 20,
+      maxConsecutiveNoData: 3,
+    };
+    const data = (canary: number) => ({
+      'error-rate': rates([0, canary], [10, 10000]),
+    });
+    const traffic = (canary: number) => ({ baseline: 10000, canary });
+    const first = judgeLook(
+      config,
+      lookAt(data(100), { traffic: traffic(100) }),
+    );
+    expect(first.state.consecutiveNoData).toBe(0);
+    const thin = judgeLook(
+      config,
+      lookAt(data(110), { traffic: traffic(110) }),
+      first.state,
+    );
+    expect(thin.state.consecutiveNoData).toBe(1);
+    expect(thin.reason).toContain(
+      'the canary served 10 new requests at this look, 20 are needed',
+    );
+    const failed = judgeLook(
+      config,
+      lookAt({}, { error: 'Prometheus answered 503' }),
+      thin.state,
+    );
+    expect(failed.state.consecutiveNoData).toBe(2);
+    expect(failed.verdicts).toEqual([
+      expect.objectContaining({
+        verdict: 'error',
+        explanation: 'No metrics for this look: Prometheus answered 503',
+      }),
+    ]);
+    const third = judgeLook(
+      config,
+      lookAt({}, { error: 'Prometheus answered 503' }),
+      failed.state,
+    );
+    expect(third.decision).toBe('pause');
+    expect(third.reason).toContain(
+      'no usable metrics for 3 looks in a row (limit 3',
+    );
+    // The counts judged so far survive the failed looks.
+    expect(third.state.metrics['error-rate'].looks).toBe(2);
   });
 });
 
@@ -345,8 +395,14 @@ describe('several metrics', () => {
       }),
     );
     expect(r.decision).toBe('rollback');
-    expect(r.verdicts[0].explanation).toContain('97.5 % sure'); // 2 critical statistical metrics
-    expect(r.verdicts[0].confidenceLevel).toBe(0.95);
+    // 2 critical statistical metrics: 0.025 each, split between the difference and the ratio
+    // tests, three quarters of it for the whole stage; the sentence and the interval state the
+    // same level.
+    expect(r.verdicts[0].explanation).toContain('99.1 % sure');
+    expect(r.verdicts[0].confidenceLevel).toBeCloseTo(
+      1 - (0.025 / 2) * 0.75,
+      10,
+    );
   });
 
   it('promotes only when every metric passes', () => {
@@ -415,7 +471,7 @@ describe('count metrics', () => {
     );
     expect(r.decision).toBe('rollback');
     expect(r.verdicts[0].explanation).toMatch(
-      /^canary crashes rate is 14.2x the baseline's \(30 vs 40 events\); 95 % sure it is at least [\d.]+x the baseline's rate: rolling back$/,
+      /^canary crashes rate is 14.2x the baseline's \(30 vs 40 events\); 96.3 % sure it is at least [\d.]+x the baseline's rate: rolling back$/,
     );
   });
 
@@ -470,7 +526,7 @@ describe('distribution metrics', () => {
   };
   const bounds = [0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
-  it('cannot show a 5 % margin through coarse histogram buckets', () => {
+  it('shows a 5 % margin through coarse histogram buckets with the shares beyond a boundary', () => {
     const counts = [1000, 50000, 40000, 8000, 900, 100, 0];
     const r = judgeLook(
       latency,
@@ -481,8 +537,13 @@ describe('distribution metrics', () => {
         },
       }),
     );
-    expect(r.verdicts[0].verdict).toBe('inconclusive');
-    expect(r.decision).toBe('continue');
+    expect(r.verdicts[0]).toMatchObject({
+      verdict: 'pass',
+      unit: 'fraction',
+      estimate: 0,
+      tail: { threshold: expect.any(Number) },
+    });
+    expect(r.decision).toBe('promote');
   });
 
   it('rolls back a latency regression seen through the same buckets', () => {
@@ -499,7 +560,7 @@ describe('distribution metrics', () => {
     );
     expect(r.decision).toBe('rollback');
     expect(r.verdicts[0].explanation).toMatch(
-      /^canary p\d+ latency is .* s vs .* s on baseline \(\+\d+ %\); 95 % sure the increase is at least \d+ %: rolling back$/,
+      /^canary p\d+ latency is .* s vs .* s on baseline; [\d.]+ % of canary observations are slower than [\d.]+ s vs [\d.]+ % on baseline \(the baseline's p\d+ boundary\); 98.1 % sure at least [\d.]+ points more are slower than [\d.]+ s: rolling back$/,
     );
   });
 
@@ -607,6 +668,8 @@ describe('A/A and regression simulation (seeded, small)', () => {
       if (run(0.02) !== undefined) detected++;
     }
     expect(falseRollbacks / runs).toBeLessThanOrEqual(0.03);
-    expect(detected / runs).toBeGreaterThanOrEqual(0.95);
+    // 30 looks barely suffice for twice the margin: the judge keeps a quarter of its budget for
+    // restarted sequences (late regressions), at a small cost here.
+    expect(detected / runs).toBeGreaterThanOrEqual(0.9);
   });
 });

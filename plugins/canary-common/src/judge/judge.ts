@@ -27,20 +27,24 @@ const policyWords: Record<PolicyAction, string> = {
 };
 
 /**
- * Judges one look of a stage: a verdict per metric and the combined decision.
+ * Judges one look of a stage: a verdict per metric and the decision, with every reason. This is
+ * the one place where verdicts become a decision (like Argo Rollouts' assessRunStatus):
  *
- * - `rollback` as soon as a critical metric's regression is established (its harm confidence
- *   sequence lies above its rollback margin; alpha split across the critical metrics), `pause`
- *   when a non-critical metric's is, or the traffic split is broken;
- * - `promote` only when every metric passes (each guardrail's harm confidence sequence lies below
- *   its margin, gauges within limits), this look brought new data, and the stage's minimum
- *   duration and sample size are reached;
- * - after `maxConsecutiveNoData` looks without data, the no-data policy; at the stage's maximum
- *   duration, the inconclusive policy; otherwise `continue`.
+ * - `rollback` as soon as a critical metric's regression is established (a confidence sequence
+ *   over the whole stage, or over a sequence restarted during it, lies above its rollback margin;
+ *   a hard ceiling is shown exceeded; alpha split across the critical metrics), `pause` when a
+ *   non-critical metric's is, or the traffic split is broken;
+ * - after `maxConsecutiveNoData` looks without data (the metrics failed to answer, or the look
+ *   added fewer than `minRequestsPerLook` canary requests), the no-data policy;
+ * - `promote` only when every metric passes (each guardrail shown non-inferior within its margin
+ *   over the stage, no recent part of it worse than the margin; gauges within limits), this look
+ *   brought data, and the stage's minimum duration and sample size are reached;
+ * - at the stage's maximum duration, the inconclusive policy; otherwise `continue`.
  *
- * Decisions use the anytime-valid tests only, so looking at every tick does not inflate false
- * rollbacks. The running values (p-values, intersections of confidence sequences) live in the
- * returned `state`: plain JSON to store and pass back with the next look of the same stage.
+ * Decisions use anytime-valid tests on the stage's cumulative counts only, so looking at every
+ * tick does not inflate false rollbacks. What the judge carries from look to look (restart points,
+ * thresholds, counters) lives in the returned `state`: plain JSON to store and pass back with the
+ * next look of the same stage.
  *
  * @public
  */
@@ -55,6 +59,10 @@ export function judgeLook(
   if (!(alpha > 0 && alpha < 0.5)) {
     throw new AnalysisInputError([`alpha: must be in (0, 0.5), got ${alpha}`]);
   }
+  const previous = previousState?.version === 2 ? previousState : undefined;
+  if (look.error !== undefined) {
+    return judgeUnreadable(config, look.error, previous);
+  }
   const statistical = config.metrics.filter(m => m.kind !== 'gauge');
   const criticalCount = statistical.filter(m => m.critical).length;
   const otherCount = statistical.length - criticalCount;
@@ -68,20 +76,20 @@ export function judgeLook(
   const metrics: Record<string, MetricJudgeState> = {};
   let sawData = false;
   for (const definition of config.metrics) {
-    const previous = previousState?.metrics[definition.name];
+    const before = previous?.metrics[definition.name];
     let evaluation: Evaluation;
     try {
       evaluation = evaluateMetric(
         definition,
         look.metrics[definition.name] ?? {},
-        previous,
+        before,
         levelsOf(definition),
       );
     } catch (error) {
       evaluation = { verdict: errorVerdict(definition, error), newData: false };
     }
     verdicts.push(evaluation.verdict);
-    const state = evaluation.state ?? previous;
+    const state = evaluation.state ?? before;
     if (state) metrics[definition.name] = state;
     // Gauges report a value whether or not traffic flows: they count only when alone.
     if (
@@ -91,11 +99,13 @@ export function judgeLook(
       sawData = true;
     }
   }
+  const metricCount = verdicts.length;
 
-  let sampleRatioPValue = previousState?.sampleRatioPValue;
-  if (look.traffic) {
+  let sampleRatioPValue = previous?.sampleRatioPValue;
+  const share = look.traffic?.expectedCanaryShare;
+  if (look.traffic && share !== undefined) {
     const srm = judgeSampleRatio(
-      look.traffic,
+      { ...look.traffic, expectedCanaryShare: share },
       sampleRatioPValue,
       config.sampleRatioAlpha ?? JUDGE_DEFAULTS.sampleRatioAlpha,
     );
@@ -103,31 +113,102 @@ export function judgeLook(
     sampleRatioPValue = srm.pValue;
   }
 
-  const consecutiveNoData =
-    look.consecutiveNoData ??
-    (sawData ? 0 : (previousState?.consecutiveNoData ?? 0) + 1);
-  const { decision, reason } = decide(
+  // With traffic counts a look has data when it added enough canary requests.
+  const minRequests = config.minRequestsPerLook ?? 1;
+  const hadData = look.traffic
+    ? look.traffic.canary - (previous?.canaryRequests ?? 0) >= minRequests
+    : sawData;
+  const consecutiveNoData = hadData
+    ? 0
+    : (previous?.consecutiveNoData ?? 0) + 1;
+  const { decision, reason } = combine(
     config,
     look,
     verdicts,
+    metricCount,
     consecutiveNoData,
+    hadData ? undefined : noDataReason(look, previous, minRequests),
   );
   return {
     decision,
     reason,
     verdicts,
     state: {
-      version: 1,
-      looks: (previousState?.looks ?? 0) + 1,
+      version: 2,
+      looks: (previous?.looks ?? 0) + 1,
       consecutiveNoData,
       metrics,
+      ...(look.traffic && { canaryRequests: look.traffic.canary }),
       ...(sampleRatioPValue === undefined ? {} : { sampleRatioPValue }),
     },
   };
 }
 
+/** Why a look counts as one without data. */
+function noDataReason(
+  look: JudgeLook,
+  previous: JudgeState | undefined,
+  minRequests: number,
+): string {
+  if (!look.traffic) return 'no metric gained observations';
+  const added = look.traffic.canary - (previous?.canaryRequests ?? 0);
+  return `the canary served ${added} new requests at this look, ${minRequests} are needed`;
+}
+
+/** A look whose metrics could not be read: nothing is judged, the no-data count goes on. */
+function judgeUnreadable(
+  config: JudgeConfig,
+  error: string,
+  previous: JudgeState | undefined,
+): JudgeResult {
+  const consecutiveNoData = (previous?.consecutiveNoData ?? 0) + 1;
+  const verdicts: MetricVerdict[] = [
+    {
+      metric: 'metrics',
+      rule: 'unreadable',
+      verdict: 'error',
+      explanation: `No metrics for this look: ${error}`,
+    },
+  ];
+  const noData = noDataDecision(
+    config,
+    consecutiveNoData,
+    `no metrics: ${error}`,
+  );
+  return {
+    decision: noData?.decision ?? 'continue',
+    reason: noData?.reason ?? `waiting: no metrics at this look (${error})`,
+    verdicts,
+    state: {
+      version: 2,
+      metrics: {},
+      ...previous,
+      looks: (previous?.looks ?? 0) + 1,
+      consecutiveNoData,
+    },
+  };
+}
+
+/** The no-data policy, once `maxConsecutiveNoData` looks in a row had no data. */
+function noDataDecision(
+  config: JudgeConfig,
+  consecutiveNoData: number,
+  why: string,
+): { decision: JudgeDecision; reason: string } | undefined {
+  const maxNoData =
+    config.maxConsecutiveNoData ?? JUDGE_DEFAULTS.maxConsecutiveNoData;
+  if (consecutiveNoData < maxNoData) return undefined;
+  const action = config.noDataAction ?? JUDGE_DEFAULTS.noDataAction;
+  return {
+    decision: action,
+    reason: `no usable metrics for ${consecutiveNoData} look${
+      consecutiveNoData === 1 ? '' : 's'
+    } in a row (limit ${maxNoData}; ${why}): ${policyWords[action]}`,
+  };
+}
+
 function judgeSampleRatio(
-  traffic: NonNullable<JudgeLook['traffic']>,
+  traffic: { baseline: number; canary: number; expectedCanaryShare: number },
   previousPValue: number | undefined,
   alpha: number,
 ): { verdict: MetricVerdict; pValue?: number } {
@@ -183,11 +264,14 @@ function formatShare(share: number): string {
 const names = (verdicts: MetricVerdict[]) =>
   verdicts.map(v => v.metric).join(', ');
 
-function decide(
+/** Turns the verdicts of a look into the decision and its reason. */
+function combine(
   config: JudgeConfig,
   look: JudgeLook,
   verdicts: MetricVerdict[],
+  metricCount: number,
   consecutiveNoData: number,
+  noDataWhy: string | undefined,
 ): { decision: JudgeDecision; reason: string } {
   const failing = verdicts.filter(v => v.verdict === 'fail');
   const critical = failing.filter(v => v.critical);
@@ -205,29 +289,21 @@ function decide(
       }`,
     };
   }
-  const maxNoData =
-    config.maxConsecutiveNoData ?? JUDGE_DEFAULTS.maxConsecutiveNoData;
-  if (consecutiveNoData >= maxNoData) {
-    const action = config.noDataAction ?? JUDGE_DEFAULTS.noDataAction;
-    return {
-      decision: action,
-      reason: `${consecutiveNoData} consecutive looks without new data (limit ${maxNoData}): ${policyWords[action]}`,
-    };
-  }
+  const noData =
+    noDataWhy && noDataDecision(config, consecutiveNoData, noDataWhy);
+  if (noData) return noData;
   const open = verdicts.filter(v => v.verdict !== 'pass');
   const waiting: string[] = [];
-  if (open.length) {
-    const kinds: Array<[string, string]> = [
-      ['inconclusive', 'not yet shown non-inferior'],
-      ['nodata', 'without data'],
-      ['error', 'failing to evaluate'],
-    ];
-    for (const [verdict, words] of kinds) {
-      const some = open.filter(v => v.verdict === verdict);
-      if (some.length) waiting.push(`${names(some)} ${words}`);
-    }
+  const kinds: Array<[string, string]> = [
+    ['inconclusive', 'not yet shown non-inferior'],
+    ['nodata', 'without data'],
+    ['error', 'failing to evaluate'],
+  ];
+  for (const [verdict, words] of kinds) {
+    const some = open.filter(v => v.verdict === verdict);
+    if (some.length) waiting.push(`${names(some)} ${words}`);
   }
-  if (consecutiveNoData > 0) waiting.push('no new data at this look');
+  if (noDataWhy) waiting.push(`no data at this look (${noDataWhy})`);
   if (!look.minDurationReached)
     waiting.push('the minimum duration is not reached');
   if (!look.minSampleSizeReached)
@@ -235,7 +311,9 @@ function decide(
   if (!waiting.length) {
     return {
       decision: 'promote',
-      reason: `all ${verdicts.length} metrics pass and the stage's minimum duration and sample size are reached: promoting`,
+      reason: `all ${metricCount} metric${
+        metricCount === 1 ? '' : 's'
+      } pass and the stage's minimum duration and sample size are reached: promoting`,
     };
   }
   if (look.maxDurationReached) {

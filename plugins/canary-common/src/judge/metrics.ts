@@ -1,11 +1,9 @@
 import type { MetricVerdict, VerdictKind } from '../model';
-import { msprtStep, msprtTau2ForMargin, intersect } from '../stats/msprt';
-import { poissonRateRatio } from '../stats/countTest';
+import { msprtTau2ForMargin } from '../stats/msprt';
+import { StatisticsInputError } from '../stats/errors';
 import {
-  boundQuantiles,
   prepareDistribution,
-  timeUniformBandWidth,
-  type QuantileBound,
+  type PreparedDistribution,
 } from '../stats/quantileBands';
 import { newcombeInterval, twoProportionZTest } from '../stats/proportions';
 import {
@@ -24,8 +22,24 @@ import {
   formatValue,
   quantileName,
 } from './explain';
+import {
+  failChecks,
+  nextRestarts,
+  rateAboveLimitTest,
+  rateDifferenceTest,
+  rateRatioTest,
+  recentParts,
+  type FailCheck,
+  type HarmInterval,
+  type SeriesTest,
+} from './sequences';
+import {
+  chooseThreshold,
+  countBeyond,
+  limitBoundary,
+  quantileEstimate,
+} from './tails';
 import type {
-  Bounds,
   CountArmData,
   CountMetricDefinition,
   DistributionArmData,
@@ -37,6 +51,9 @@ import type {
   MetricLookData,
   ProportionArmData,
   ProportionMetricDefinition,
+  RestartPoint,
+  SeriesCounts,
+  TrialCounts,
 } from './types';
 
 /** Significance levels of one metric: for showing non-inferiority, and for establishing harm. */
@@ -117,15 +134,6 @@ function noData(definition: MetricDefinition, what: string): Evaluation {
   };
 }
 
-const toNumbers = (b: Bounds): [number, number] => [
-  b[0] ?? -Infinity,
-  b[1] ?? Infinity,
-];
-const toBounds = ([lower, upper]: [number, number]): Bounds => [
-  Number.isFinite(lower) ? lower : null,
-  Number.isFinite(upper) ? upper : null,
-];
-
 /** The previous state if it applies to these settings and the sizes did not shrink (a new stage). */
 function continuing(
   previous: MetricJudgeState | undefined,
@@ -144,31 +152,130 @@ function continuing(
   return undefined;
 }
 
-const finiteInterval = (
-  interval: [number, number],
-): [number, number] | undefined =>
-  Number.isFinite(interval[0]) && Number.isFinite(interval[1])
-    ? interval
-    : undefined;
-
-/**
- * fail: the harm's lower bound (at the regression level) is above the rollback margin;
- * pass: its upper bound (at the non-inferiority level) is below the margin, or there is no
- * margin and no regression; inconclusive otherwise.
- */
-function classify(
-  failLower: number,
-  rollbackMargin: number,
-  upper: number,
-  margin: number | undefined,
-): VerdictKind {
-  if (failLower > rollbackMargin) return 'fail';
-  if (margin === undefined || upper < margin) return 'pass';
-  return 'inconclusive';
-}
-
 function action(critical: boolean | undefined): string {
   return critical ? 'rolling back' : 'pausing for a decision';
+}
+
+/** A fail-side test: harm is established once its lower bound is above `above`. */
+interface FailTest {
+  test: SeriesTest;
+  above: number;
+  /** Its harm is a relative change of the rate (the ratio test), not a difference. */
+  relative: boolean;
+}
+
+/** One compared series judged at one look. */
+interface SeriesJudgement {
+  verdict: VerdictKind;
+  /** The whole stage at the non-inferiority level. */
+  promote: HarmInterval;
+  /** The check that shows harm beyond the rollback margin: the whole stage first, else a restart. */
+  failing?: FailCheck & { relative: boolean };
+  /** A recent part of the stage whose estimate is not below the margin: it holds a promotion. */
+  recentWorse?: { start: number; estimate: number };
+}
+
+/**
+ * fail: a fail-side check's lower bound (of `tests.fail`, in its own units) is above the rollback
+ * margin; pass: the whole stage's
+ * upper bound (at the non-inferiority level) is below the margin and no recent part of it looks
+ * worse than the margin, or there is no margin and no regression; inconclusive otherwise.
+ */
+function judgeSeries(
+  tests: { promote: SeriesTest; fail: FailTest[] },
+  series: SeriesCounts,
+  restarts: RestartPoint[],
+  index: number,
+  look: number,
+  levels: Levels,
+  margin: number | undefined,
+): SeriesJudgement {
+  const test = tests.promote;
+  const promote = test(series, levels.promote);
+  // The regression level is split across the fail-side tests.
+  const level = levels.fail / tests.fail.length;
+  const failing = tests.fail
+    .flatMap(({ test: failTest, above, relative }) =>
+      failChecks(failTest, series, restarts, index, level)
+        .filter(check => check.interval.lower > above)
+        .map(check => ({ ...check, relative })),
+    )
+    .sort((a, b) => a.start - b.start)[0];
+  if (failing) return { verdict: 'fail', promote, failing };
+  if (margin === undefined) return { verdict: 'pass', promote };
+  let recentWorse: SeriesJudgement['recentWorse'];
+  for (const part of recentParts(series, restarts, index, look)) {
+    if (part.series.canary.total <= 0 || part.series.baseline.total <= 0)
+      continue;
+    const estimate = test(part.series, levels.promote).estimate;
+    if (estimate >= margin) {
+      recentWorse = { start: part.start, estimate };
+      break;
+    }
+  }
+  const verdict =
+    promote.upper < margin && !recentWorse ? 'pass' : 'inconclusive';
+  return { verdict, promote, recentWorse };
+}
+
+/** The rate of one arm. */
+const rate = (arm: TrialCounts) => (arm.total > 0 ? arm.count / arm.total : 0);
+
+/** A harm interval in canary-versus-baseline terms (flipped when higher is better). */
+const displayed = (
+  interval: { lower: number; upper: number },
+  higherIsBetter: boolean,
+): [number, number] | undefined => {
+  const shown: [number, number] = higherIsBetter
+    ? [-interval.upper, -interval.lower]
+    : [interval.lower, interval.upper];
+  return Number.isFinite(shown[0]) && Number.isFinite(shown[1])
+    ? shown
+    : undefined;
+};
+
+/** "since look 16 (the last 15 looks)", for explanations of a restarted sequence. */
+function sinceLook(start: number, look: number): string {
+  const count = look - start + 1;
+  return `since look ${start} (the last ${count} look${
+    count === 1 ? '' : 's'
+  })`;
+}
+
+/** How the canary's rate compares with the baseline's, relatively: "2.75x" or "+12 %". */
+function relativeText(canary: number, baseline: number): string {
+  if (baseline === 0) return canary === 0 ? 'the same' : 'none on baseline';
+  const multiple = canary / baseline;
+  if (multiple === 1) return 'the same';
+  return multiple >= 2
+    ? `${formatNumber(multiple)}x`
+    : formatChange(multiple - 1);
+}
+
+/**
+ * The relative regression the Poisson test of a proportion is tuned to establish fastest (ln-scale
+ * spread of its mixture): about a doubling, what a bad release typically does to an error rate.
+ */
+const REGRESSION_SCALE = 1;
+
+/** The canary's share of the exposure (requests) of both arms. */
+function exposureShare(series: SeriesCounts): number {
+  return series.canary.total / (series.canary.total + series.baseline.total);
+}
+
+/** "it is at least 1.8x the baseline's" or "it is at least 15 % lower", from a relative harm. */
+function relativeHarm(lower: number, higherIsBetter: boolean): string {
+  if (higherIsBetter) {
+    return `it is at least ${formatRelative(lower)} lower than the baseline's`;
+  }
+  return lower >= 1
+    ? `it is at least ${formatNumber(1 + lower)}x the baseline's`
+    : `it is at least ${formatRelative(lower)} higher than the baseline's`;
+}
+
+/** Mixture concentration of the Poisson test so that it is most sensitive near `scale` (relative). */
+function countConcentration(scale: number, rhoCanary: number): number {
+  return Math.max(1, 1 / (scale * scale * rhoCanary * (1 - rhoCanary)) - 1);
 }
 
 function evaluateProportion(
@@ -184,131 +291,254 @@ function evaluateProportion(
   }
   assertBinomial('canary', canary.count, canary.total);
   assertBinomial('baseline', baseline.count, baseline.total);
-  const { name, margin, critical } = definition;
+  const { name, margin, critical, maxRate, maxRatio } = definition;
   const rollbackMargin = definition.rollbackMargin ?? 0;
   const higherIsBetter = definition.direction === 'higher-is-better';
-  const sign = higherIsBetter ? -1 : 1;
   const tau2 = msprtTau2ForMargin(margin, levels.promote);
-  const key = JSON.stringify(['proportion', sign, tau2, levels]);
+  const key = JSON.stringify([
+    'proportion',
+    higherIsBetter,
+    tau2,
+    levels,
+    maxRate ?? null,
+    maxRatio ?? null,
+  ]);
   const prior = continuing(previous, key, canary.total, baseline.total);
-  // Agresti-Caffo: one pseudo-success and one pseudo-failure per arm keep the plug-in variance
-  // positive with zero counts and pull small samples towards no difference, where the normal
-  // approximation behind the mSPRT is weakest.
-  const adjCanary = (canary.count + 1) / (canary.total + 2);
-  const adjBaseline = (baseline.count + 1) / (baseline.total + 2);
-  const estimate = {
-    thetaHat: sign * (adjCanary - adjBaseline),
-    variance:
-      (adjCanary * (1 - adjCanary)) / (canary.total + 2) +
-      (adjBaseline * (1 - adjBaseline)) / (baseline.total + 2),
+  const look = (prior?.looks ?? 0) + 1;
+  const restarts = prior?.restarts ?? [];
+  const series: SeriesCounts = {
+    canary: { count: canary.count, total: canary.total },
+    baseline: { count: baseline.count, total: baseline.total },
   };
-  const running = (bounds: Bounds | undefined) =>
-    prior && bounds
-      ? {
-          looks: prior.looks,
-          pValue: prior.pValue ?? 1,
-          lower: toNumbers(bounds)[0],
-          upper: toNumbers(bounds)[1],
-        }
-      : undefined;
-  const promote = msprtStep(running(prior?.promote), estimate, {
-    tau2,
-    alpha: levels.promote,
-  });
-  const fail = msprtStep(running(prior?.fail), estimate, {
-    tau2,
-    alpha: levels.fail,
-  });
-  const harm: [number, number] = [promote.state.lower, promote.state.upper];
-  const failLower = fail.state.lower;
-  const rateCanary = canary.count / canary.total;
-  const rateBaseline = baseline.count / baseline.total;
-  const pValue = promote.state.pValue;
-  const verdict = classify(failLower, rollbackMargin, harm[1], margin);
-  const worse = higherIsBetter ? 'drop' : 'increase';
-  const rates = [formatPercent(rateCanary), formatPercent(rateBaseline)];
-  const head = `canary ${name} is ${rates[0]} vs ${rates[1]} on baseline`;
-  const sure = formatConfidence(1 - levels.promote);
-  const marginText = `the margin of ${formatPoints(margin)}`;
-  let explanation: string;
-  if (verdict === 'fail') {
-    const failSure = formatConfidence(1 - levels.fail);
-    const atLeast = formatPoints(failLower);
-    const beyond =
-      rollbackMargin > 0
-        ? ` (rollback margin ${formatPoints(rollbackMargin)})`
-        : '';
-    explanation = `${head}; ${failSure} sure the ${worse} is at least ${atLeast}${beyond}: ${action(
-      critical,
-    )}`;
-  } else if (verdict === 'pass') {
-    const atMost = formatPoints(harm[1]);
-    explanation =
-      harm[1] <= 0
-        ? `${head}; ${sure} sure it is no worse, within ${marginText}`
-        : `${head}; ${sure} sure any ${worse} is below ${marginText} (at most ${atMost})`;
-  } else {
-    const upTo = formatPoints(harm[1]);
-    explanation = `${head}; the ${worse} could still be up to ${upTo} (${sure} sure), not yet below ${marginText}: waiting for more data`;
+  // The ceilings are checks of their own: the regression level is split across all checks.
+  const checks =
+    1 + (maxRate === undefined ? 0 : 1) + (maxRatio === undefined ? 0 : 1);
+  const failLevel = levels.fail / checks;
+  // A regression is established on the difference of the rates (the mSPRT, tuned to the margin)
+  // and, without a rollback margin, also on their ratio with the Poisson-process test, which is
+  // exact for rare events and quick on large regressions.
+  const difference = rateDifferenceTest(higherIsBetter ? -1 : 1, tau2);
+  const failTests: FailTest[] = [
+    { test: difference, above: rollbackMargin, relative: false },
+  ];
+  if (rollbackMargin === 0) {
+    failTests.push({
+      test: rateRatioTest(
+        higherIsBetter,
+        countConcentration(REGRESSION_SCALE, exposureShare(series)),
+      ),
+      above: 0,
+      relative: true,
+    });
   }
-  const z = twoProportionZTest(
-    canary.count,
-    canary.total,
-    baseline.count,
-    baseline.total,
+  const judged = judgeSeries(
+    { promote: difference, fail: failTests },
+    series,
+    restarts,
+    0,
+    look,
+    { promote: levels.promote, fail: failLevel },
+    margin,
   );
+  const relative = judged.failing?.relative ?? false;
+  const state: MetricJudgeState = {
+    key,
+    looks: look,
+    canaryN: canary.total,
+    baselineN: baseline.total,
+    restarts: nextRestarts(restarts, look, [series]),
+  };
+  const newData = canary.total > (previous?.canaryN ?? 0);
+  const base = {
+    metric: name,
+    critical: Boolean(critical),
+    unit: 'fraction',
+    threshold: margin,
+    rollbackThreshold: rollbackMargin,
+  };
+  const ceiling = ceilingVerdict(definition, series, failLevel);
+  if (!judged.failing && ceiling) {
+    return { verdict: { ...base, ...ceiling }, state, newData };
+  }
+  const decidingSeries = judged.failing?.series ?? series;
+  const [rateCanary, rateBaseline] = [
+    rate(decidingSeries.canary),
+    rate(decidingSeries.baseline),
+  ];
+  const worse = higherIsBetter ? 'drop' : 'increase';
+  const head = `canary ${name} is ${formatPercent(
+    rateCanary,
+  )} vs ${formatPercent(rateBaseline)} on baseline (${relativeText(
+    rateCanary,
+    rateBaseline,
+  )})`;
+  const marginText = `the margin of ${formatPoints(margin)}`;
+  const interval = judged.failing?.interval ?? judged.promote;
+  const level = judged.failing ? judged.failing.alpha : levels.promote;
+  const sure = formatConfidence(1 - level);
+  let explanation: string;
+  if (judged.failing) {
+    const shown = relative
+      ? relativeHarm(interval.lower, higherIsBetter)
+      : `the ${worse} is at least ${formatPoints(interval.lower)}${
+          rollbackMargin > 0
+            ? ` (rollback margin ${formatPoints(rollbackMargin)})`
+            : ''
+        }`;
+    const atLeast = `${sure} sure ${shown}: ${action(critical)}`;
+    explanation =
+      judged.failing.start === 1
+        ? `${head}; ${atLeast}`
+        : `${sinceLook(
+            judged.failing.start,
+            look,
+          )} ${head}, so it got worse during the stage (${formatPercent(
+            rate(series.canary),
+          )} vs ${formatPercent(
+            rate(series.baseline),
+          )} over the whole stage); ${atLeast}`;
+  } else if (judged.verdict === 'pass') {
+    explanation =
+      interval.upper <= 0
+        ? `${head}; ${sure} sure it is no worse, within ${marginText}`
+        : `${head}; ${sure} sure any ${worse} is below ${marginText} (at most ${formatPoints(
+            interval.upper,
+          )})`;
+  } else if (judged.recentWorse && interval.upper < margin) {
+    explanation = `${head}; ${sure} sure any ${worse} over the stage is below ${marginText}, but ${sinceLook(
+      judged.recentWorse.start,
+      look,
+    )} it is ${formatPoints(
+      judged.recentWorse.estimate,
+    )}: waiting to see whether the canary got worse`;
+  } else {
+    explanation = `${head}; the ${worse} could still be up to ${formatPoints(
+      interval.upper,
+    )} (${sure} sure), not yet below ${marginText}: waiting for more data`;
+  }
+  const { canary: dc, baseline: db } = decidingSeries;
+  const z = twoProportionZTest(dc.count, dc.total, db.count, db.total);
+  const ratioFail = judged.failing !== undefined && relative;
+  const rule = ratioFail ? 'poisson-mixture' : 'msprt';
   return {
     verdict: {
-      metric: name,
-      rule: 'msprt',
-      verdict,
-      unit: 'fraction',
-      scale: 'absolute',
-      estimate: rateCanary - rateBaseline,
+      ...base,
+      rule:
+        judged.failing && judged.failing.start > 1 ? `${rule}-restarted` : rule,
+      verdict: judged.verdict,
+      // A regression shown on the ratio is stated as a relative change of the rate.
+      scale: ratioFail ? 'relative' : 'absolute',
+      estimate: ratioFail
+        ? interval.estimate * (higherIsBetter ? -1 : 1)
+        : rateCanary - rateBaseline,
+      ...(ratioFail && { threshold: undefined }),
       baseline: rateBaseline,
       canary: rateCanary,
-      threshold: margin,
-      rollbackThreshold: rollbackMargin,
-      // The harm interval, back in canary-minus-baseline terms.
-      interval: higherIsBetter ? [-harm[1], -harm[0]] : harm,
-      confidenceLevel: 1 - levels.promote,
-      pValue,
-      sampleSize: { baseline: baseline.total, canary: canary.total },
-      critical: Boolean(critical),
+      interval: displayed(interval, higherIsBetter),
+      confidenceLevel: 1 - level,
+      pValue: interval.pValue,
+      sampleSize: {
+        baseline: decidingSeries.baseline.total,
+        canary: decidingSeries.canary.total,
+      },
       classical: {
         method:
           'two-proportion z-test and Newcombe interval (fixed horizon, display only)',
         pValue: z.pValue,
         interval: newcombeInterval(
-          canary.count,
-          canary.total,
-          baseline.count,
-          baseline.total,
-          levels.promote,
+          dc.count,
+          dc.total,
+          db.count,
+          db.total,
+          level,
         ),
       },
       explanation,
     },
-    state: {
-      key,
-      looks: promote.state.looks,
-      canaryN: canary.total,
-      baselineN: baseline.total,
-      pValue,
-      promote: toBounds(harm),
-      fail: toBounds([fail.state.lower, fail.state.upper]),
-    },
-    newData: canary.total > (previous?.canaryN ?? 0),
+    state,
+    newData,
   };
 }
 
 /**
- * Concentration of the Beta mixture so that its spread in log rate ratio is about `scale`:
- * sd(ln r) ~ 1 / sqrt(rho_c rho_b (c + 1)). Like tau for proportions, it puts the test's best
- * sensitivity at the size of effect that matters (the margin; a doubling when there is none).
+ * The hard ceilings of a lower-is-better proportion, on the whole stage: the canary's own rate
+ * above `maxRate`, or above `maxRatio` times the baseline's. The first one shown is returned.
  */
-function countConcentration(scale: number, rhoCanary: number): number {
-  return Math.max(1, 1 / (scale * scale * rhoCanary * (1 - rhoCanary)) - 1);
+function ceilingVerdict(
+  definition: ProportionMetricDefinition,
+  series: SeriesCounts,
+  level: number,
+): Omit<MetricVerdict, 'metric'> | undefined {
+  const { name, critical, maxRate, maxRatio } = definition;
+  const sure = formatConfidence(1 - level);
+  const sampleSize = {
+    baseline: series.baseline.total,
+    canary: series.canary.total,
+  };
+  const rates = {
+    canary: rate(series.canary),
+    baseline: rate(series.baseline),
+  };
+  if (maxRate !== undefined) {
+    const test = rateAboveLimitTest(
+      maxRate,
+      msprtTau2ForMargin(maxRate / 2, level),
+    );
+    const interval = test(series, level);
+    if (interval.lower > 0) {
+      return {
+        rule: 'max-rate',
+        verdict: 'fail',
+        scale: 'absolute',
+        estimate: rates.canary,
+        ...rates,
+        threshold: maxRate,
+        interval: [interval.lower + maxRate, interval.upper + maxRate],
+        confidenceLevel: 1 - level,
+        sampleSize,
+        explanation: `canary ${name} is ${formatPercent(rates.canary)} of ${
+          series.canary.total
+        }; ${sure} sure it is above the ceiling of ${formatPercent(
+          maxRate,
+        )} (at least ${formatPercent(interval.lower + maxRate)}): ${action(
+          critical,
+        )}`,
+      };
+    }
+  }
+  if (maxRatio !== undefined) {
+    const rhoCanary =
+      series.canary.total / (series.canary.total + series.baseline.total);
+    const test = rateRatioTest(
+      false,
+      countConcentration(Math.max(0.1, maxRatio - 1), rhoCanary),
+    );
+    const interval = test(series, level);
+    if (interval.lower > maxRatio - 1) {
+      return {
+        rule: 'max-ratio',
+        verdict: 'fail',
+        scale: 'relative',
+        estimate: interval.estimate,
+        ...rates,
+        threshold: maxRatio - 1,
+        interval: [interval.lower, interval.upper],
+        confidenceLevel: 1 - level,
+        pValue: interval.pValue,
+        sampleSize,
+        explanation: `canary ${name} is ${formatPercent(
+          rates.canary,
+        )} vs ${formatPercent(
+          rates.baseline,
+        )} on baseline; ${sure} sure it is more than ${formatNumber(
+          maxRatio,
+        )}x the baseline's (at least ${formatNumber(
+          1 + interval.lower,
+        )}x): ${action(critical)}`,
+      };
+    }
+  }
+  return undefined;
 }
 
 function evaluateCount(
@@ -332,102 +562,132 @@ function evaluateCount(
   const { name, margin, critical } = definition;
   const rollbackMargin = definition.rollbackMargin ?? 0;
   const higherIsBetter = definition.direction === 'higher-is-better';
-  const rhoCanary = canary.exposure / (canary.exposure + baseline.exposure);
-  const concentration = countConcentration(margin ?? 1, rhoCanary);
   const key = JSON.stringify(['count', higherIsBetter, margin ?? null, levels]);
   const prior = continuing(previous, key, canary.exposure, baseline.exposure);
-  const atPromote = poissonRateRatio(canary, baseline, {
-    alpha: levels.promote,
-    concentration,
-  });
-  const atFail = poissonRateRatio(canary, baseline, {
-    alpha: levels.fail,
-    concentration,
-  });
-  // Harm: relative increase of the rate (lower is better) or relative decrease.
-  const toHarm = ([lower, upper]: [number, number]): [number, number] =>
-    higherIsBetter ? [1 - upper, 1 - lower] : [lower - 1, upper - 1];
-  const harm = intersect(
-    prior?.promote && toNumbers(prior.promote),
-    toHarm([atPromote.lower, atPromote.upper]),
+  const look = (prior?.looks ?? 0) + 1;
+  const restarts = prior?.restarts ?? [];
+  const series: SeriesCounts = {
+    canary: { count: canary.events, total: canary.exposure },
+    baseline: { count: baseline.events, total: baseline.exposure },
+  };
+  const rhoCanary = canary.exposure / (canary.exposure + baseline.exposure);
+  const ratioTest = rateRatioTest(
+    higherIsBetter,
+    countConcentration(margin ?? 1, rhoCanary),
   );
-  const failHarm = intersect(
-    prior?.fail && toNumbers(prior.fail),
-    toHarm([atFail.lower, atFail.upper]),
+  const judged = judgeSeries(
+    {
+      promote: ratioTest,
+      fail: [{ test: ratioTest, above: rollbackMargin, relative: true }],
+    },
+    series,
+    restarts,
+    0,
+    look,
+    levels,
+    margin,
   );
-  const pValue = Math.min(prior?.pValue ?? 1, atPromote.pValueAtLook);
-  const verdict = classify(failHarm[0], rollbackMargin, harm[1], margin);
-  const rateCanary = canary.events / canary.exposure;
-  const rateBaseline = baseline.events / baseline.exposure;
+  const deciding = judged.failing?.series ?? series;
+  const interval = judged.failing?.interval ?? judged.promote;
+  const level = judged.failing ? judged.failing.alpha : levels.promote;
+  const sure = formatConfidence(1 - level);
   const worse = higherIsBetter ? 'lower' : 'higher';
-  const rateRatio = atPromote.rateRatio;
-  const head =
-    baseline.events === 0 && canary.events === 0
-      ? `no ${name} in either arm yet`
-      : `canary ${name} rate is ${formatNumber(rateRatio)}x the baseline's (${
-          canary.events
-        } vs ${baseline.events} events)`;
-  const sure = formatConfidence(1 - levels.promote);
+  const rateRatio =
+    deciding.baseline.count === 0
+      ? undefined
+      : rate(deciding.canary) / rate(deciding.baseline);
+  const counted = `(${deciding.canary.count} vs ${deciding.baseline.count} events)`;
+  let head = `canary ${name} rate is above zero, none on baseline ${counted}`;
+  if (deciding.baseline.count === 0 && deciding.canary.count === 0) {
+    head = `no ${name} in either arm yet`;
+  } else if (rateRatio !== undefined) {
+    head = `canary ${name} rate is ${formatNumber(
+      rateRatio,
+    )}x the baseline's ${counted}`;
+  }
   let explanation: string;
-  if (verdict === 'fail') {
-    const failSure = formatConfidence(1 - levels.fail);
-    // Large increases read better as a multiple of the baseline's rate.
+  if (judged.failing) {
     const atLeast =
-      !higherIsBetter && failHarm[0] >= 1
-        ? `${formatNumber(1 + failHarm[0])}x the baseline's rate`
-        : `${formatRelative(failHarm[0])} ${worse}`;
-    explanation = `${head}; ${failSure} sure it is at least ${atLeast}: ${action(
-      critical,
-    )}`;
+      !higherIsBetter && interval.lower >= 1
+        ? `${formatNumber(1 + interval.lower)}x the baseline's rate`
+        : `${formatRelative(interval.lower)} ${worse}`;
+    const claim = `${sure} sure it is at least ${atLeast}: ${action(critical)}`;
+    explanation =
+      judged.failing.start === 1
+        ? `${head}; ${claim}`
+        : `${sinceLook(
+            judged.failing.start,
+            look,
+          )} ${head}, so it got worse during the stage; ${claim}`;
   } else if (margin === undefined) {
     explanation = `${head}; no regression established (${name} has no margin: it only watches for regressions)`;
-  } else if (verdict === 'pass') {
-    const marginText = formatRelative(margin);
-    explanation = `${head}; ${sure} sure it is less than ${marginText} ${worse}, within the margin`;
-  } else if (!Number.isFinite(harm[1])) {
+  } else if (judged.verdict === 'pass') {
+    explanation = `${head}; ${sure} sure it is less than ${formatRelative(
+      margin,
+    )} ${worse}, within the margin`;
+  } else if (!Number.isFinite(interval.upper)) {
     explanation = `${head}; too few events yet to bound the rate: waiting for more data`;
   } else {
-    const upTo = formatRelative(harm[1]);
-    const marginText = formatRelative(margin);
-    explanation = `${head}; it could still be up to ${upTo} ${worse} (${sure} sure), beyond the margin of ${marginText}: waiting for more data`;
+    explanation = `${head}; it could still be up to ${formatRelative(
+      interval.upper,
+    )} ${worse} (${sure} sure), beyond the margin of ${formatRelative(
+      margin,
+    )}: waiting for more data`;
   }
-  // Display in canary-vs-baseline terms: the relative change of the rate.
-  const change: [number, number] = higherIsBetter ? [-harm[1], -harm[0]] : harm;
   return {
     verdict: {
       metric: name,
-      rule: 'poisson-mixture',
-      verdict,
+      rule:
+        judged.failing && judged.failing.start > 1
+          ? 'poisson-mixture-restarted'
+          : 'poisson-mixture',
+      verdict: judged.verdict,
       scale: 'relative',
-      estimate: Number.isFinite(rateRatio) ? rateRatio - 1 : undefined,
-      baseline: rateBaseline,
-      canary: rateCanary,
+      estimate: rateRatio === undefined ? undefined : rateRatio - 1,
+      baseline: rate(deciding.baseline),
+      canary: rate(deciding.canary),
       threshold: margin,
       rollbackThreshold: rollbackMargin,
-      interval: finiteInterval(change),
-      confidenceLevel: 1 - levels.promote,
-      pValue,
-      sampleSize: { baseline: baseline.exposure, canary: canary.exposure },
+      interval: displayed(interval, higherIsBetter),
+      confidenceLevel: 1 - level,
+      pValue: interval.pValue,
+      sampleSize: {
+        baseline: deciding.baseline.total,
+        canary: deciding.canary.total,
+      },
       critical: Boolean(critical),
       explanation,
     },
     state: {
       key,
-      looks: (prior?.looks ?? 0) + 1,
+      looks: look,
       canaryN: canary.exposure,
       baselineN: baseline.exposure,
-      pValue,
-      promote: toBounds(harm),
-      fail: toBounds(failHarm),
+      restarts: nextRestarts(restarts, look, [series]),
     },
     newData: canary.exposure > (previous?.canaryN ?? 0),
   };
 }
 
-/** c / b for non-negative quantile bounds, with 0/0 = 1 (no change). */
-function ratio(c: number, b: number): number {
-  if (b === 0) return c === 0 ? 1 : Infinity;
-  return c / b;
+/** A histogram's buckets must match across the arms for their shares to be compared. */
+function assertSameBuckets(
+  canary: PreparedDistribution,
+  baseline: PreparedDistribution,
+) {
+  if (canary.kind !== baseline.kind) {
+    throw new StatisticsInputError(
+      'the canary and the baseline must both send samples or both histograms',
+    );
+  }
+  if (
+    canary.kind === 'histogram' &&
+    baseline.kind === 'histogram' &&
+    canary.bounds.join() !== baseline.bounds.join()
+  ) {
+    throw new StatisticsInputError(
+      "the canary's and the baseline's histograms have different buckets",
+    );
+  }
 }
 
 function evaluateDistribution(
@@ -443,137 +703,250 @@ function evaluateDistribution(
   if (!b || b.n === 0) {
     return noData(definition, 'the baseline has no observations');
   }
-  const nc = c.n;
-  const nb = b.n;
-  const { name, margin, critical, unit } = definition;
+  assertSameBuckets(c, b);
+  const { name, margin, critical, unit, max } = definition;
   const rollbackMargin = definition.rollbackMargin ?? 0;
   const higherIsBetter = definition.direction === 'higher-is-better';
   const ps = definition.quantiles ?? DEFAULT_QUANTILES;
-  const key = JSON.stringify(['distribution', higherIsBetter, ps, levels]);
-  const prior = continuing(previous, key, nc, nb);
-  // Each arm's band at half the level (union bound over the two arms).
-  const requests = (n: number) =>
-    ps.flatMap(p => [
-      { p, epsilon: timeUniformBandWidth(n, levels.promote / 2) },
-      { p, epsilon: timeUniformBandWidth(n, levels.fail / 2) },
-    ]);
-  const qc = boundQuantiles(c, requests(nc)).quantiles;
-  const qb = boundQuantiles(b, requests(nb)).quantiles;
-  // Harm of a quantile: relative increase (lower is better) or decrease of canary vs baseline.
-  const toHarm = (r: number) => (higherIsBetter ? 1 - r : r - 1);
-  const harmBounds = (
-    ofCanary: QuantileBound,
-    ofBaseline: QuantileBound,
-  ): [number, number] =>
-    higherIsBetter
-      ? [
-          toHarm(ratio(ofCanary.upper, ofBaseline.lower)),
-          toHarm(ratio(ofCanary.lower, ofBaseline.upper)),
-        ]
-      : [
-          toHarm(ratio(ofCanary.lower, ofBaseline.upper)),
-          toHarm(ratio(ofCanary.upper, ofBaseline.lower)),
-        ];
-  const perQuantile = ps.map((p, i) => {
-    const promote = intersect(
-      prior?.quantiles?.[i] && toNumbers(prior.quantiles[i].promote),
-      harmBounds(qc[2 * i], qb[2 * i]),
-    );
-    const fail = intersect(
-      prior?.quantiles?.[i] && toNumbers(prior.quantiles[i].fail),
-      harmBounds(qc[2 * i + 1], qb[2 * i + 1]),
+  const key = JSON.stringify([
+    'distribution',
+    higherIsBetter,
+    ps,
+    levels,
+    margin ?? null,
+    rollbackMargin,
+    max ?? null,
+  ]);
+  const prior = continuing(previous, key, c.n, b.n);
+  const look = (prior?.looks ?? 0) + 1;
+  const restarts = prior?.restarts ?? [];
+  const thresholds =
+    prior?.thresholds ??
+    ps.map(p => chooseThreshold(b, p, higherIsBetter, margin, rollbackMargin));
+  const series: SeriesCounts[] = thresholds.map(t => ({
+    canary: { count: countBeyond(c, t.value, higherIsBetter), total: c.n },
+    baseline: { count: countBeyond(b, t.value, higherIsBetter), total: b.n },
+  }));
+  // Bonferroni across the watched quantiles (and their ceilings) for establishing harm.
+  const checks = ps.length * (max === undefined ? 1 : 2);
+  const failLevel = levels.fail / checks;
+  const perQuantile = thresholds.map((t, i) => {
+    const share = higherIsBetter ? t.p : 1 - t.p;
+    // The mixture is tuned to the translated margin, or to a fifth of the quantile's share.
+    const tau2 = msprtTau2ForMargin(
+      t.margin && t.margin > 0 ? t.margin : share / 5,
+      levels.promote,
     );
     return {
-      p,
-      canary: qc[2 * i].estimate,
-      baseline: qb[2 * i].estimate,
-      harm: toHarm(ratio(qc[2 * i].estimate, qb[2 * i].estimate)),
-      promote,
-      fail,
+      threshold: t,
+      series: series[i],
+      judged: judgeSeries(
+        {
+          promote: rateDifferenceTest(1, tau2),
+          fail: [
+            {
+              test: rateDifferenceTest(1, tau2),
+              above: t.rollbackMargin,
+              relative: false,
+            },
+          ],
+        },
+        series[i],
+        restarts,
+        i,
+        look,
+        { promote: levels.promote, fail: failLevel },
+        margin === undefined ? undefined : t.margin ?? 0,
+      ),
     };
   });
-  // The metric's harm is the worst quantile's: the bounds are simultaneous over all quantiles.
-  const worst = (pick: (q: (typeof perQuantile)[number]) => number) =>
-    perQuantile.reduce((a, q) => (pick(q) > pick(a) ? q : a));
-  const shown = worst(q => q.harm);
-  const failing = worst(q => q.fail[0]);
-  const harm: [number, number] = [
-    Math.max(...perQuantile.map(q => q.promote[0])),
-    Math.max(...perQuantile.map(q => q.promote[1])),
-  ];
-  const verdict = classify(failing.fail[0], rollbackMargin, harm[1], margin);
-  const describe = (q: typeof shown) => {
-    const values = [formatValue(q.canary, unit), formatValue(q.baseline, unit)];
-    const change = formatChange(higherIsBetter ? -q.harm : q.harm);
-    return `canary ${quantileName(q.p)} ${name} is ${values[0]} vs ${
-      values[1]
-    } on baseline (${change})`;
+  const state: MetricJudgeState = {
+    key,
+    looks: look,
+    canaryN: c.n,
+    baselineN: b.n,
+    restarts: nextRestarts(restarts, look, series),
+    thresholds,
   };
-  const worse = higherIsBetter ? 'drop' : 'increase';
-  const sure = formatConfidence(1 - levels.promote);
-  const names = ps.map(quantileName).join(', ');
+  const newData = c.n > (previous?.canaryN ?? 0);
+  const base = { metric: name, critical: Boolean(critical), unit: 'fraction' };
+  const failing = perQuantile.find(q => q.judged.failing);
+  const ceiling =
+    !failing && max !== undefined && !higherIsBetter
+      ? distributionCeiling(definition, c, b, ps, failLevel)
+      : undefined;
+  if (ceiling) return { verdict: { ...base, ...ceiling }, state, newData };
+  // The quantile that decides: a failing one, else the one furthest from passing.
+  const open = (q: (typeof perQuantile)[number]) =>
+    q.judged.promote.upper - (q.threshold.margin ?? 0);
+  const deciding =
+    failing ??
+    perQuantile.find(
+      q => q.judged.verdict === 'inconclusive' && q.judged.recentWorse,
+    ) ??
+    perQuantile.reduce((a, q) => (open(q) > open(a) ? q : a));
+  let verdict: VerdictKind = 'inconclusive';
+  if (failing) verdict = 'fail';
+  else if (perQuantile.every(q => q.judged.verdict === 'pass'))
+    verdict = 'pass';
+  const { threshold: t, judged } = deciding;
+  const decidingSeries = judged.failing?.series ?? deciding.series;
+  const shares = {
+    canary: rate(decidingSeries.canary),
+    baseline: rate(decidingSeries.baseline),
+  };
+  const q = quantileName(t.p);
+  const side = higherIsBetter
+    ? `at or below ${formatValue(t.value, unit)}`
+    : `slower than ${formatValue(t.value, unit)}`;
+  const quantiles = {
+    canary: quantileEstimate(c, t.p),
+    baseline: quantileEstimate(b, t.p),
+  };
+  const head = `canary ${q} ${name} is ${formatValue(
+    quantiles.canary,
+    unit,
+  )} vs ${formatValue(quantiles.baseline, unit)} on baseline; ${formatPercent(
+    shares.canary,
+  )} of canary observations are ${side} vs ${formatPercent(
+    shares.baseline,
+  )} on baseline (the baseline's ${q} boundary)`;
+  const interval = judged.failing?.interval ?? judged.promote;
+  const level = judged.failing ? judged.failing.alpha : levels.promote;
+  const sure = formatConfidence(1 - level);
+  const marginText =
+    t.margin === undefined
+      ? ''
+      : `the ${formatPoints(t.margin)} a canary ${formatRelative(margin!)} ${
+          higherIsBetter ? 'lower' : 'slower'
+        } would add`;
   let explanation: string;
-  if (verdict === 'fail') {
-    const failSure = formatConfidence(1 - levels.fail);
-    const atLeast = formatRelative(failing.fail[0]);
-    explanation = `${describe(
-      failing,
-    )}; ${failSure} sure the ${worse} is at least ${atLeast}: ${action(
-      critical,
-    )}`;
+  if (judged.failing) {
+    const claim = `${sure} sure at least ${formatPoints(
+      interval.lower,
+    )} more are ${side}: ${action(critical)}`;
+    explanation =
+      judged.failing.start === 1
+        ? `${head}; ${claim}`
+        : `${sinceLook(
+            judged.failing.start,
+            look,
+          )} ${head}, so it got worse during the stage; ${claim}`;
   } else if (margin === undefined) {
-    explanation = `${describe(
-      shown,
-    )}; no regression established on ${names} (${name} has no margin: it only watches for regressions)`;
+    explanation = `${head}; no regression established on ${ps
+      .map(quantileName)
+      .join(', ')} (${name} has no margin: it only watches for regressions)`;
   } else if (verdict === 'pass') {
-    const marginText = formatRelative(margin);
-    explanation = `${describe(
-      shown,
-    )}; ${sure} sure ${names} are within the margin of ${marginText}`;
+    explanation = `${head}; ${sure} sure at most ${formatPoints(
+      Math.max(0, interval.upper),
+    )} more are ${side}, below ${marginText}`;
+  } else if (judged.recentWorse && interval.upper < (t.margin ?? 0)) {
+    explanation = `${head}; ${sure} sure the increase over the stage is below ${marginText}, but ${sinceLook(
+      judged.recentWorse.start,
+      look,
+    )} it is ${formatPoints(
+      judged.recentWorse.estimate,
+    )}: waiting to see whether the canary got worse`;
   } else {
-    const open = worst(q => q.promote[1]);
-    const which = quantileName(open.p);
-    const marginText = formatRelative(margin);
-    const bound = Number.isFinite(open.promote[1])
-      ? `${which} could still be ${formatRelative(open.promote[1])} ${
-          higherIsBetter ? 'lower' : 'higher'
-        } (${sure} sure)`
-      : `too few observations yet to bound ${which}`;
-    explanation = `${describe(
-      shown,
-    )}; ${bound}, not yet within the margin of ${marginText}: waiting for more data`;
+    explanation = `${head}; up to ${formatPoints(
+      interval.upper,
+    )} more could still be ${side} (${sure} sure), not yet below ${marginText}: waiting for more data`;
   }
-  const change: [number, number] = higherIsBetter ? [-harm[1], -harm[0]] : harm;
   return {
     verdict: {
-      metric: name,
-      rule: 'quantile-band',
+      ...base,
+      rule:
+        judged.failing && judged.failing.start > 1
+          ? 'tail-share-restarted'
+          : 'tail-share',
       verdict,
-      unit: definition.unit,
-      scale: 'relative',
-      estimate: higherIsBetter ? -shown.harm : shown.harm,
-      baseline: shown.baseline,
-      canary: shown.canary,
-      threshold: margin,
-      rollbackThreshold: rollbackMargin,
-      interval: finiteInterval(change),
-      confidenceLevel: 1 - levels.promote,
-      sampleSize: { baseline: nb, canary: nc },
-      critical: Boolean(critical),
+      scale: 'absolute',
+      estimate: shares.canary - shares.baseline,
+      ...shares,
+      threshold: t.margin,
+      rollbackThreshold: t.rollbackMargin,
+      interval: displayed(interval, false),
+      confidenceLevel: 1 - level,
+      pValue: interval.pValue,
+      sampleSize: {
+        baseline: decidingSeries.baseline.total,
+        canary: decidingSeries.canary.total,
+      },
+      tail: {
+        p: t.p,
+        threshold: t.value,
+        ...(unit && { unit }),
+        direction: higherIsBetter ? 'at-or-below' : 'above',
+        baselineQuantile: quantiles.baseline,
+        canaryQuantile: quantiles.canary,
+      },
       explanation,
     },
-    state: {
-      key,
-      looks: (prior?.looks ?? 0) + 1,
-      canaryN: nc,
-      baselineN: nb,
-      quantiles: perQuantile.map(q => ({
-        promote: toBounds(q.promote),
-        fail: toBounds(q.fail),
-      })),
-    },
-    newData: nc > (previous?.canaryN ?? 0),
+    state,
+    newData,
   };
+}
+
+/** A distribution's ceiling: some watched quantile of the canary shown above `max`. */
+function distributionCeiling(
+  definition: DistributionMetricDefinition,
+  canary: PreparedDistribution,
+  baseline: PreparedDistribution,
+  ps: number[],
+  level: number,
+): Omit<MetricVerdict, 'metric'> | undefined {
+  const { name, unit, critical } = definition;
+  const max = definition.max!;
+  const boundary = limitBoundary(canary, max);
+  if (boundary === undefined) return undefined;
+  const sure = formatConfidence(1 - level);
+  for (const p of ps) {
+    const limit = 1 - p;
+    const series: SeriesCounts = {
+      canary: { count: countBeyond(canary, boundary, false), total: canary.n },
+      baseline: {
+        count: countBeyond(baseline, boundary, false),
+        total: baseline.n,
+      },
+    };
+    const interval = rateAboveLimitTest(
+      limit,
+      msprtTau2ForMargin(limit / 2, level),
+    )(series, level);
+    if (interval.lower > 0) {
+      const share = rate(series.canary);
+      return {
+        rule: 'max-quantile',
+        verdict: 'fail',
+        scale: 'absolute',
+        estimate: share,
+        canary: share,
+        baseline: rate(series.baseline),
+        threshold: limit,
+        interval: [interval.lower + limit, interval.upper + limit],
+        confidenceLevel: 1 - level,
+        sampleSize: { baseline: baseline.n, canary: canary.n },
+        explanation: `${formatPercent(
+          share,
+        )} of canary ${name} observations are above ${formatValue(
+          boundary,
+          unit,
+        )}; ${sure} sure more than ${formatPercent(
+          limit,
+        )} are, so its ${quantileName(p)} is above the ceiling of ${formatValue(
+          max,
+          unit,
+        )}: ${action(critical)}`,
+      };
+    }
+  }
+  return undefined;
+}
+
+/** c / b for non-negative values, with 0/0 = 1 (no change). */
+function ratio(c: number, b: number): number {
+  if (b === 0) return c === 0 ? 1 : Infinity;
+  return c / b;
 }
 
 function evaluateGauge(

@@ -28,6 +28,16 @@ export interface ProportionMetricDefinition extends MetricDefinitionBase {
   margin: number;
   /** The metric fails once the harm is shown to exceed this (absolute); default 0. */
   rollbackMargin?: number;
+  /**
+   * A hard ceiling on the canary's own rate (0.05 = 5 %): the metric fails once the canary's rate
+   * is shown to be above it, whatever the baseline does. Lower-is-better metrics only.
+   */
+  maxRate?: number;
+  /**
+   * The metric fails once the canary's rate is shown to be more than this multiple of the
+   * baseline's (2 = twice the baseline's error rate). Lower-is-better metrics only.
+   */
+  maxRatio?: number;
 }
 
 /**
@@ -49,19 +59,32 @@ export interface CountMetricDefinition extends MetricDefinitionBase {
 }
 
 /**
- * A distribution of non-negative values, e.g. latency, from raw samples or histograms, compared
- * quantile by quantile with time-uniform bands.
+ * A distribution of non-negative values, e.g. latency, from raw samples or histograms. For each
+ * watched quantile the judge fixes a threshold at the stage's first look: the histogram bucket
+ * boundary nearest the baseline's quantile (the quantile itself for raw samples). It then compares
+ * the share of observations beyond that threshold in the two arms as a proportion, which buckets
+ * give exactly: a slower canary puts more requests above the baseline's p95.
  *
  * @public
  */
 export interface DistributionMetricDefinition extends MetricDefinitionBase {
   kind: 'distribution';
-  /** Relative margin on every watched quantile (0.05 = 5 % slower). Without it: watch only, as for counts. */
+  /**
+   * Relative margin (0.1 = the canary may be 10 % slower): translated, at each threshold, into the
+   * share of the baseline's observations that a canary slower by this much would add beyond it
+   * (values interpolated within a bucket, as Prometheus' histogram_quantile does). Without it:
+   * watch only, as for counts.
+   */
   margin?: number;
-  /** Relative harm beyond which the metric fails; default 0. */
+  /** Relative harm beyond which the metric fails, translated like `margin`; default 0. */
   rollbackMargin?: number;
   /** The quantiles compared; default [0.5, 0.95]. Extreme ones need many observations to pass. */
   quantiles?: number[];
+  /**
+   * A hard ceiling on every watched quantile of the canary, in `unit`: the metric fails once a
+   * canary quantile is shown to be above it. Lower-is-better metrics only.
+   */
+  max?: number;
   /** Unit of the values for explanations, e.g. `s` or `ms`. */
   unit?: string;
 }
@@ -138,6 +161,11 @@ export interface JudgeConfig {
   noDataAction?: PolicyAction;
   /** Default 3. */
   maxConsecutiveNoData?: number;
+  /**
+   * A look that adds fewer canary requests than this (see JudgeLook.traffic) is a look without
+   * data; default 1.
+   */
+  minRequestsPerLook?: number;
   /** Significance level of the sample-ratio check (see JudgeLook.traffic); default 0.001. */
   sampleRatioAlpha?: number;
 }
@@ -153,19 +181,52 @@ export interface JudgeLook {
   /** The stage ran for its maximum duration: inconclusive metrics now follow `inconclusiveAction`. */
   maxDurationReached: boolean;
   /**
-   * Consecutive looks without data, as the engine counts them (e.g. fewer requests than its
-   * minimum), including this one. When absent the judge counts looks that added no observation.
+   * Cumulative requests per arm: a look that adds fewer canary requests than
+   * `minRequestsPerLook` is a look without data. With `expectedCanaryShare` (the configured
+   * canary share of the compared traffic) the judge also checks the split (sample-ratio
+   * mismatch). Without `traffic`, a look without data is one that added no observation.
    */
-  consecutiveNoData?: number;
-  /** Cumulative requests per arm and the configured canary share, for the sample-ratio check. */
-  traffic?: { baseline: number; canary: number; expectedCanaryShare: number };
+  traffic?: { baseline: number; canary: number; expectedCanaryShare?: number };
+  /** The metrics could not be read at this look (the provider failed): a look without data. */
+  error?: string;
 }
 
 /** @public */
 export type JudgeDecision = 'continue' | 'promote' | 'rollback' | 'pause';
 
-/** A bound that may be unbounded (null), so the state survives JSON. @public */
-export type Bounds = [number | null, number | null];
+/** Cumulative bad outcomes out of trials of one arm (errors of requests, slow requests). @public */
+export interface TrialCounts {
+  count: number;
+  total: number;
+}
+
+/** One compared series at one look: both arms, cumulative. @public */
+export interface SeriesCounts {
+  canary: TrialCounts;
+  baseline: TrialCounts;
+}
+
+/**
+ * A sequence restarted during the stage: it judges only the data after `look - 1`, so that a
+ * regression that starts late is not diluted by the good looks before it. @public
+ */
+export interface RestartPoint {
+  /** The first look (1-based) whose data the restarted sequence judges. */
+  look: number;
+  /** The cumulative counts of each compared series at the end of the look before. */
+  series: SeriesCounts[];
+}
+
+/** A distribution metric's threshold for one watched quantile, fixed at the stage's first look. @public */
+export interface TailThreshold {
+  p: number;
+  /** Observations beyond this value (above it, or at or below it for higher-is-better) count. */
+  value: number;
+  /** The margin translated into a share of observations (absolute); undefined without a margin. */
+  margin?: number;
+  /** The rollback margin translated likewise. */
+  rollbackMargin: number;
+}
 
 /** Running values of one metric across looks. @public */
 export interface MetricJudgeState {
@@ -174,14 +235,10 @@ export interface MetricJudgeState {
   looks: number;
   canaryN: number;
   baselineN: number;
-  /** Running minimum of the always-valid p-value against "no difference". */
-  pValue?: number;
-  /** Running intersection of the harm confidence sequence at the non-inferiority level. */
-  promote?: Bounds;
-  /** Running intersection at the (Bonferroni-split) regression level. */
-  fail?: Bounds;
-  /** Distribution metrics: the same per watched quantile. */
-  quantiles?: Array<{ promote: Bounds; fail: Bounds }>;
+  /** Restarted sequences, at looks 2, 4, 8, 16, ... of the stage. */
+  restarts?: RestartPoint[];
+  /** Distribution metrics: one threshold per watched quantile. */
+  thresholds?: TailThreshold[];
 }
 
 /**
@@ -191,12 +248,14 @@ export interface MetricJudgeState {
  * @public
  */
 export interface JudgeState {
-  version: 1;
+  version: 2;
   looks: number;
   consecutiveNoData: number;
   metrics: Record<string, MetricJudgeState>;
   /** Running p-value of the sample-ratio check. */
   sampleRatioPValue?: number;
+  /** Cumulative canary requests at the last look (JudgeLook.traffic), to count what a look adds. */
+  canaryRequests?: number;
 }
 
 /** @public */

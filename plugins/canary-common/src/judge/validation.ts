@@ -87,6 +87,37 @@ export function definitionProblems(
       );
     }
     optionalNonNegative('rollbackMargin');
+    const lowerIsBetter = d.direction !== 'higher-is-better';
+    const ceiling = (
+      field: string,
+      ok: (v: number) => boolean,
+      words: string,
+    ) => {
+      const value = d[field];
+      if (value === undefined) return;
+      if (!(finite(value) && ok(value))) {
+        problems.push(`${at}.${field}: must be ${words}`);
+      } else if (!lowerIsBetter) {
+        problems.push(
+          `${at}.${field}: a ceiling applies to lower-is-better metrics only`,
+        );
+      }
+    };
+    if (d.kind === 'proportion') {
+      ceiling(
+        'maxRate',
+        v => v > 0 && v < 1,
+        'a rate between 0 and 1 (0.05 = 5 %)',
+      );
+      ceiling(
+        'maxRatio',
+        v => v > 1,
+        "a multiple of the baseline's rate above 1 (2 = twice)",
+      );
+    }
+    if (d.kind === 'distribution') {
+      ceiling('max', v => v > 0, "a value > 0 in the metric's unit");
+    }
     if (d.kind === 'distribution' && d.quantiles !== undefined) {
       const qs = d.quantiles;
       if (

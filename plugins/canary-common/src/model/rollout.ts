@@ -37,31 +37,6 @@ export interface Stage {
   requireApproval: boolean;
 }
 
-/**
- * Threshold rules. Rates are fractions (0.01 = 1 %), latencies milliseconds. Every field is
- * optional: a rule that is not set is not checked.
- *
- * @public
- */
-export interface ThresholdRules {
-  /** Checked on the whole stage when it ends: all must hold to promote the stage. */
-  success: {
-    maxErrorRate?: number;
-    /** Canary error rate minus baseline error rate, as a fraction. */
-    maxErrorRateIncrease?: number;
-    maxP95Ms?: number;
-  };
-  /** Checked on every look: any one that fires rolls back at once. */
-  rollback: {
-    maxErrorRate?: number;
-    /** Canary error rate above N times the baseline's (baseline floored at 0.1 %). */
-    maxErrorRateRatio?: number;
-    maxP95Ms?: number;
-    /** Canary p95 above N times the baseline's. */
-    maxP95Ratio?: number;
-  };
-}
-
 /** What happens when a policy triggers. @public */
 export type PolicyAction = 'pause' | 'rollback';
 
@@ -73,11 +48,11 @@ export interface AnalysisSettings {
   minRequestsPerLook: number;
   /** A stage needs at least this many canary requests before it can pass. */
   minRequestsPerStage: number;
-  thresholds: ThresholdRules;
   /**
-   * The metrics the statistical judge compares, anytime-valid at every look. `error-rate` reads
-   * errors / requests, `latency` the latency histogram; other names read the sample's `ratios`
-   * (proportions, counts as events / exposure) or `gauges`.
+   * The metrics the judge compares, anytime-valid at every look on the stage's cumulative counts,
+   * with their margins and hard ceilings. `error-rate` reads errors / requests, `latency` the
+   * latency histogram; other names read the sample's `ratios` (proportions, counts as events /
+   * exposure) or `gauges`.
    */
   metrics: MetricDefinition[];
   /** Error rate of the judge's anytime-valid statements. */
@@ -189,6 +164,20 @@ export interface MetricVerdict {
   rollbackThreshold?: number;
   /** An established regression rolls back (critical) or pauses for a human (not critical). */
   critical?: boolean;
+  /**
+   * Distribution metrics: the watched quantile `p` that decided, the `threshold` the arms' shares
+   * are counted beyond (`above` it, or `at-or-below` it when higher is better), and the
+   * interpolated quantiles of both arms. `baseline`, `canary`, `estimate` and `interval` are then
+   * those shares and their difference.
+   */
+  tail?: {
+    p: number;
+    threshold: number;
+    unit?: string;
+    direction: 'above' | 'at-or-below';
+    baselineQuantile: number;
+    canaryQuantile: number;
+  };
   /** A fixed-horizon test of the same data, for display only: decisions never use it. */
   classical?: { method: string; pValue: number; interval?: [number, number] };
   /**

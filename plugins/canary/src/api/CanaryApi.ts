@@ -33,13 +33,15 @@ export interface LaunchStage {
 /**
  * The analysis settings of a strategy in a launch request: those of {@link Strategy}, with the
  * interval as a duration string. Every field is optional; missing ones come from the preset.
+ * The limits are part of the metric definitions (`metrics`): margins, and the ceilings
+ * `maxRate` and `maxRatio` of a proportion or `max` of a distribution; `metrics` replaces the
+ * preset's list as a whole.
  *
  * @public
  */
 export type LaunchAnalysis = Partial<
-  Omit<AnalysisSettings, 'intervalMs' | 'thresholds'> & {
+  Omit<AnalysisSettings, 'intervalMs'> & {
     interval: DurationString;
-    thresholds: Partial<AnalysisSettings['thresholds']>;
   }
 >;
 

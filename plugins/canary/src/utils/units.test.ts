@@ -1,6 +1,8 @@
 import type { MetricVerdict } from '@canary-release/backstage-plugin-canary-common';
 import {
+  describeTail,
   formatChange,
+  formatConfidence,
   formatDifference,
   formatPValue,
   formatSeriesValue,
@@ -8,6 +10,7 @@ import {
   formatVerdictInterval,
   formatVerdictMeasure,
   formatVerdictValue,
+  thresholdName,
   verdictScale,
 } from './units';
 
@@ -75,7 +78,7 @@ describe('units', () => {
     expect(formatVerdictInterval(v)).toBe('[-12.66 pts, +22.21 pts]');
   });
 
-  it('formats a latency verdict of the judge: values in ms, comparisons relative', () => {
+  it('formats a relative latency verdict (older records): values in ms, comparisons relative', () => {
     const v = verdict({
       metric: 'latency',
       rule: 'quantile-band',
@@ -95,7 +98,7 @@ describe('units', () => {
     expect(formatVerdictInterval(v)).toBe('[-5.0 %, +40.0 %]');
   });
 
-  it('formats a latency threshold verdict in ms, also without a unit (older records)', () => {
+  it('formats an older latency threshold verdict in ms, also without a unit', () => {
     const v = verdict({
       metric: 'latency-p95',
       rule: 'rollback.maxP95Ms',
@@ -108,6 +111,100 @@ describe('units', () => {
     expect(formatVerdictMeasure(v, v.threshold)).toBe('2 s');
     const { unit, ...older } = v;
     expect(formatVerdictMeasure(older, older.estimate)).toBe('353 ms');
+  });
+
+  it('formats a latency verdict of the judge: quantiles in their unit, shares in %, their difference in points', () => {
+    const v = verdict({
+      metric: 'latency',
+      rule: 'tail-share-restarted',
+      verdict: 'fail',
+      unit: 'fraction',
+      scale: 'absolute',
+      estimate: 0.181,
+      baseline: 0.029,
+      canary: 0.21,
+      interval: [0.12, 0.24],
+      confidenceLevel: 0.98125,
+      threshold: 0.011,
+      tail: {
+        p: 0.95,
+        threshold: 0.25,
+        unit: 's',
+        direction: 'above',
+        baselineQuantile: 0.18,
+        canaryQuantile: 0.31,
+      },
+    });
+    expect(verdictScale(v)).toBe('difference');
+    expect(thresholdName(v)).toBe('margin');
+    expect(formatVerdictMeasure(v, v.estimate)).toBe('+18.10 pts');
+    expect(formatVerdictMeasure(v, v.threshold)).toBe('+1.10 pts');
+    expect(formatVerdictInterval(v)).toBe('[+12.00 pts, +24.00 pts]');
+    expect(formatConfidence(v.confidenceLevel!)).toBe('98.1 %');
+    expect(describeTail(v)).toEqual({
+      quantiles: 'p95 180 ms → 310 ms',
+      shares: 'slower than 250 ms: 2.90 % → 21.00 %',
+    });
+    expect(
+      describeTail({
+        ...v,
+        metric: 'payload',
+        tail: { ...v.tail!, p: 0.999, unit: 'KiB', direction: 'at-or-below' },
+      })?.quantiles,
+    ).toBe('p99.9 0.18 KiB → 0.31 KiB');
+    expect(
+      describeTail({ ...v, tail: { ...v.tail!, unit: 'KiB' } })?.shares,
+    ).toBe('above 0.25 KiB: 2.90 % → 21.00 %');
+    expect(describeTail(verdict({}))).toBeUndefined();
+  });
+
+  it('formats ceilings as values or multiples against their limit', () => {
+    const maxRate = verdict({
+      rule: 'max-rate',
+      unit: 'fraction',
+      scale: 'absolute',
+      estimate: 0.062,
+      threshold: 0.05,
+    });
+    expect(verdictScale(maxRate)).toBe('value');
+    expect(thresholdName(maxRate)).toBe('limit');
+    expect(formatVerdictMeasure(maxRate, maxRate.estimate)).toBe('6.20 %');
+    const maxRatio = verdict({
+      rule: 'max-ratio',
+      unit: 'fraction',
+      scale: 'relative',
+      estimate: 1.5,
+      interval: [1.3, 2.1],
+      threshold: 1,
+    });
+    expect(verdictScale(maxRatio)).toBe('ratio');
+    expect(thresholdName(maxRatio)).toBe('limit');
+    expect(formatVerdictMeasure(maxRatio, maxRatio.estimate)).toBe('2.5x');
+    expect(formatVerdictMeasure(maxRatio, maxRatio.threshold)).toBe('2x');
+    expect(formatVerdictInterval(maxRatio)).toBe('[2.3x, 3.1x]');
+    const maxQuantile = verdict({
+      metric: 'latency',
+      rule: 'max-quantile',
+      unit: 'fraction',
+      scale: 'absolute',
+      estimate: 0.072,
+      threshold: 0.05,
+    });
+    expect(verdictScale(maxQuantile)).toBe('value');
+    expect(formatVerdictMeasure(maxQuantile, maxQuantile.threshold)).toBe(
+      '5.00 %',
+    );
+  });
+
+  it("compares the restarted proportion test's difference in points", () => {
+    const v = verdict({
+      rule: 'msprt-restarted',
+      unit: 'fraction',
+      scale: 'absolute',
+      estimate: 0.03,
+    });
+    expect(verdictScale(v)).toBe('difference');
+    expect(formatVerdictMeasure(v, v.estimate)).toBe('+3.00 pts');
   });
 
   it('formats counts relative, gauges in their unit and the traffic split in %', () => {

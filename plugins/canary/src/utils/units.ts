@@ -96,29 +96,87 @@ export function verdictUnit(verdict: MetricVerdict): string | undefined {
   return verdict.unit ?? seriesUnit(verdict.metric);
 }
 
-/** Rules whose estimate is the canary's value minus the baseline's (not the canary's value). */
-const DIFFERENCE_RULES = ['msprt', 'success.maxErrorRateIncrease'];
+/**
+ * Rules whose estimate is the canary's value minus the baseline's (not the canary's value): the
+ * judge's comparisons of proportions and of the shares beyond a distribution's threshold, and
+ * a threshold rule of rollouts stored before the judge was the one decision path.
+ */
+const DIFFERENCE_RULES = [
+  'msprt',
+  'msprt-restarted',
+  'tail-share',
+  'tail-share-restarted',
+  'success.maxErrorRateIncrease',
+];
+
+/**
+ * Rules that hold the canary against a hard ceiling: its error rate (`max-rate`), its error rate
+ * as a multiple of the baseline's (`max-ratio`), or the share of its observations beyond a
+ * distribution's ceiling (`max-quantile`). They only ever fail, and roll back (or pause).
+ */
+const CEILING_RULES = ['max-rate', 'max-ratio', 'max-quantile'];
+
+/** The verdict holds the canary against a hard ceiling rather than comparing it within a margin. */
+export function isCeiling(verdict: MetricVerdict): boolean {
+  return CEILING_RULES.includes(verdict.rule);
+}
 
 /**
  * How a verdict's estimate, interval, threshold and rollback threshold read: relative changes,
- * absolute differences between the arms, or plain values held against a limit.
+ * multiples of the baseline's value (`max-ratio`, whose numbers are relative changes: 1 = 2x),
+ * absolute differences between the arms (e.g. of the shares of requests beyond a latency
+ * threshold, for a verdict with `tail`), or plain values held against a limit.
  */
 export function verdictScale(
   verdict: MetricVerdict,
-): 'relative' | 'difference' | 'value' {
+): 'relative' | 'ratio' | 'difference' | 'value' {
+  if (verdict.rule === 'max-ratio') return 'ratio';
   if (verdict.scale === 'relative') return 'relative';
+  if (verdict.tail) return 'difference';
   return DIFFERENCE_RULES.includes(verdict.rule) ? 'difference' : 'value';
 }
 
 /**
  * What a verdict's `threshold` is: the non-inferiority `margin` of a comparison, the `limit` of a
- * threshold rule, or the `expected` share of the traffic split check.
+ * ceiling or of a plain value, or the `expected` share of the traffic split check.
  */
 export function thresholdName(
   verdict: MetricVerdict,
 ): 'margin' | 'limit' | 'expected' {
   if (verdict.rule === 'srm') return 'expected';
+  if (isCeiling(verdict)) return 'limit';
   return verdictScale(verdict) === 'value' ? 'limit' : 'margin';
+}
+
+/** A confidence level as a percentage: 0.98125 -> `98.1 %`, as the judge's sentences quote it. */
+export function formatConfidence(level: number): string {
+  return `${Number((level * 100).toPrecision(3))} %`;
+}
+
+/**
+ * What a distribution verdict (with `tail`) compared, in words and in its units, baseline first:
+ * the watched quantile of both arms (`p95 180 ms → 310 ms`) and the shares of their observations
+ * beyond the threshold (`slower than 250 ms: 2.90 % → 21.00 %`). Undefined for other verdicts.
+ */
+export function describeTail(
+  verdict: MetricVerdict,
+): { quantiles: string; shares: string } | undefined {
+  const { tail } = verdict;
+  if (!tail) return undefined;
+  const unit = tail.unit ?? seriesUnit(verdict.metric);
+  const name = `p${Number((tail.p * 100).toPrecision(4))}`;
+  let beyond = unit === 's' || unit === 'ms' ? 'slower than' : 'above';
+  if (tail.direction === 'at-or-below') beyond = 'at or below';
+  return {
+    quantiles: `${name} ${formatValue(
+      tail.baselineQuantile,
+      unit,
+    )} → ${formatValue(tail.canaryQuantile, unit)}`,
+    shares: `${beyond} ${formatValue(tail.threshold, unit)}: ${formatValue(
+      verdict.baseline,
+      'fraction',
+    )} → ${formatValue(verdict.canary, 'fraction')}`,
+  };
 }
 
 /** A verdict's baseline or canary value, in the verdict's unit. */
@@ -142,6 +200,12 @@ export function formatVerdictMeasure(
       return Number.isFinite(value)
         ? formatChange(value)
         : formatDifference(value);
+    case 'ratio':
+      // A multiple of the baseline's value; it cannot be below zero.
+      if (Number.isFinite(value)) {
+        return `${significant(Math.max(0, 1 + value))}x`;
+      }
+      return value > 0 ? '∞' : '0x';
     case 'difference':
       return formatDifference(value, verdictUnit(verdict));
     default:

@@ -55,7 +55,98 @@ describe('ForestPlot', () => {
     expect(markX('interval')).toBe(6);
   });
 
-  it("draws a threshold rule's value against its limit, without a zero line", async () => {
+  it("draws a latency verdict in points of the shares beyond its threshold, its margin on the harm side, with the decisive check's level", async () => {
+    const latency: MetricVerdict = {
+      metric: 'latency',
+      rule: 'tail-share',
+      verdict: 'fail',
+      unit: 'fraction',
+      scale: 'absolute',
+      estimate: 0.181,
+      baseline: 0.029,
+      canary: 0.21,
+      interval: [0.12, 0.24],
+      confidenceLevel: 0.98125,
+      threshold: 0.011,
+      rollbackThreshold: 0.03,
+      tail: {
+        p: 0.95,
+        threshold: 0.25,
+        unit: 's',
+        direction: 'at-or-below',
+        baselineQuantile: 0.18,
+        canaryQuantile: 0.31,
+      },
+      explanation: '',
+    };
+    // More observations on the bad side of the threshold is worse whatever the direction.
+    await renderInTestApp(
+      <ForestPlot verdict={latency} direction="higher-is-better" />,
+    );
+
+    expect(
+      screen.getByRole('img', {
+        name: 'estimate +18.10 pts, 98.1 % interval [+12.00 pts, +24.00 pts], margin +1.10 pts, rollback margin +3.00 pts',
+      }),
+    ).toBeInTheDocument();
+    expect(markX('zero')).toBeLessThan(markX('threshold'));
+    expect(markX('threshold')).toBeLessThan(markX('rollback'));
+    expect(markX('rollback')).toBeLessThan(markX('interval'));
+  });
+
+  it("draws a ceiling against its limit: the canary's rate, or its multiple of the baseline's", async () => {
+    const { unmount } = await renderInTestApp(
+      <ForestPlot
+        verdict={{
+          metric: 'error-rate',
+          rule: 'max-rate',
+          verdict: 'fail',
+          unit: 'fraction',
+          scale: 'absolute',
+          estimate: 0.062,
+          interval: [0.053, 0.074],
+          confidenceLevel: 0.98125,
+          threshold: 0.05,
+          rollbackThreshold: 0.01,
+          explanation: '',
+        }}
+      />,
+    );
+    expect(
+      screen.getByRole('img', {
+        name: 'estimate 6.20 %, 98.1 % interval [5.30 %, 7.40 %], limit 5.00 %',
+      }),
+    ).toBeInTheDocument();
+    expect(document.querySelector('[data-mark="zero"]')).toBeNull();
+    expect(document.querySelector('[data-mark="rollback"]')).toBeNull();
+    unmount();
+
+    await renderInTestApp(
+      <ForestPlot
+        verdict={{
+          metric: 'error-rate',
+          rule: 'max-ratio',
+          verdict: 'fail',
+          unit: 'fraction',
+          scale: 'relative',
+          estimate: 1.5,
+          interval: [1.3, null] as unknown as [number, number],
+          confidenceLevel: 0.98125,
+          threshold: 1,
+          explanation: '',
+        }}
+      />,
+    );
+    expect(
+      screen.getByRole('img', {
+        name: 'estimate 2.5x, 98.1 % interval [2.3x, ∞], limit 2x',
+      }),
+    ).toBeInTheDocument();
+    expect(markX('zero')).toBeLessThan(markX('threshold'));
+    expect(markX('threshold')).toBeLessThan(markX('interval'));
+  });
+
+  it("draws an older threshold rule's value against its limit, without a zero line", async () => {
     await renderInTestApp(
       <ForestPlot
         verdict={{

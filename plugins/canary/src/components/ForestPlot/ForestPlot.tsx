@@ -4,8 +4,10 @@ import type {
   MetricVerdict,
 } from '@canary-release/backstage-plugin-canary-common';
 import {
+  formatConfidence,
   formatVerdictInterval,
   formatVerdictMeasure,
+  isCeiling,
   thresholdName,
   verdictScale,
 } from '../../utils/units';
@@ -26,19 +28,26 @@ interface Mark {
 /**
  * Where the margins sit on the plot. The judge states margins as harm (how much worse the canary
  * may be); the plot shows canary minus baseline, so for a higher-is-better metric they lie below
- * zero.
+ * zero. A distribution's verdict (with `tail`) compares the shares of observations on the bad
+ * side of its threshold, so more is worse whatever the metric's direction.
  */
-function harmSide(direction: MetricDirection | undefined): 1 | -1 {
+function harmSide(
+  verdict: MetricVerdict,
+  direction: MetricDirection | undefined,
+): 1 | -1 {
+  if (verdict.tail) return 1;
   return direction === 'higher-is-better' ? -1 : 1;
 }
 
 /**
- * One forest-plot row for a verdict, on the verdict's own scale (relative change, difference
- * between the arms, or the canary's value): the estimate (dot) with its interval (line) against
- * no difference (solid, in the middle), the non-inferiority margin (dashed) and the rollback
- * margin (dotted).
- * A threshold rule's value is drawn against its limit. An unbounded side of the interval runs to
- * the plot's edge. Hovering a mark names it.
+ * One forest-plot row for a verdict, on the verdict's own scale (relative change, multiple of the
+ * baseline, difference between the arms, or the canary's value): the estimate (dot) with its
+ * interval (line) against no difference (solid, in the middle), the non-inferiority margin
+ * (dashed) and the rollback margin (dotted). A distribution's verdict is drawn in points of the
+ * shares beyond its threshold, its margin translated into points. A ceiling (`max-rate`,
+ * `max-ratio`, `max-quantile`) or a plain value is drawn against its limit. An unbounded side of
+ * the interval runs to the plot's edge. Hovering a mark names it; the label quotes the interval's
+ * confidence level.
  */
 export const ForestPlot = ({
   verdict,
@@ -53,7 +62,8 @@ export const ForestPlot = ({
   if (estimate === undefined) return null;
   const scale = verdictScale(verdict);
   const comparison = scale !== 'value';
-  const side = comparison ? harmSide(direction) : 1;
+  const side = comparison ? harmSide(verdict, direction) : 1;
+  const ceiling = isCeiling(verdict);
   const format = (value: number) => formatVerdictMeasure(verdict, value);
 
   const marks: Mark[] = [];
@@ -70,11 +80,16 @@ export const ForestPlot = ({
       key: 'threshold',
       value: side * threshold,
       label: `${thresholdName(verdict)} ${format(side * threshold)}`,
-      color: theme.palette.warning.main,
+      color: ceiling ? theme.palette.error.main : theme.palette.warning.main,
       dash: '4 2',
     });
   }
-  if (comparison && rollbackThreshold !== undefined && rollbackThreshold > 0) {
+  if (
+    comparison &&
+    !ceiling &&
+    rollbackThreshold !== undefined &&
+    rollbackThreshold > 0
+  ) {
     marks.push({
       key: 'rollback',
       value: side * rollbackThreshold,
@@ -114,10 +129,19 @@ export const ForestPlot = ({
   const failed = verdict.verdict === 'fail';
   const color = failed ? theme.palette.error.main : theme.palette.text.primary;
   const mid = HEIGHT / 2;
-  const intervalText = formatVerdictInterval(verdict);
+  const intervalText =
+    interval &&
+    [
+      verdict.confidenceLevel !== undefined &&
+        formatConfidence(verdict.confidenceLevel),
+      'interval',
+      formatVerdictInterval(verdict),
+    ]
+      .filter(Boolean)
+      .join(' ');
   const label = [
     `estimate ${format(estimate)}`,
-    intervalText && `interval ${intervalText}`,
+    intervalText,
     ...marks.filter(m => m.key !== 'zero').map(m => m.label),
   ]
     .filter(Boolean)
@@ -150,7 +174,7 @@ export const ForestPlot = ({
           stroke={color}
           strokeWidth={2}
         >
-          <title>{`interval ${intervalText}`}</title>
+          <title>{intervalText}</title>
         </line>
       )}
       <circle cx={x(estimate)} cy={mid} r={4} fill={color}>

@@ -15,6 +15,7 @@ import Alert from '@material-ui/lab/Alert';
 import { Progress } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import type {
+  MetricDefinition,
   Rollout,
   Strategy,
 } from '@canary-release/backstage-plugin-canary-common';
@@ -22,7 +23,7 @@ import { canaryApiRef } from '../../api';
 import { usePolling } from '../../hooks/usePolling';
 import { errorMessage } from '../../utils/errors';
 import { formatDuration } from '../../utils/format';
-import { formatChange, formatDifference } from '../../utils/units';
+import { formatChange, formatDifference, formatValue } from '../../utils/units';
 import { observedTraffic } from './plan';
 import { StagePlan } from './StagePlan';
 import { StagesEditor } from './StagesEditor';
@@ -38,19 +39,43 @@ import {
 /** The strategy picker's value for the server's defaults (preset names are config keys). */
 const DEFAULTS = '(defaults)';
 
-/** One line about a strategy: its stages, how often it looks, and its error-rate margin. */
+/** A metric's margin and hard ceilings in words, e.g. `latency margin +10.0 % (at most 2 s)`. */
+function metricLimits(metric: MetricDefinition): string | undefined {
+  const limits: string[] = [];
+  let margin: string | undefined;
+  if (metric.kind === 'proportion') {
+    margin = formatDifference(metric.margin, 'fraction');
+    if (metric.maxRate !== undefined) {
+      limits.push(formatValue(metric.maxRate, 'fraction'));
+    }
+    if (metric.maxRatio !== undefined) {
+      limits.push(`${metric.maxRatio}x baseline`);
+    }
+  } else if (metric.kind === 'count') {
+    margin =
+      metric.margin === undefined ? undefined : formatChange(metric.margin);
+  } else if (metric.kind === 'distribution') {
+    margin =
+      metric.margin === undefined ? undefined : formatChange(metric.margin);
+    if (metric.max !== undefined) {
+      limits.push(formatValue(metric.max, metric.unit ?? 's'));
+    }
+  }
+  if (margin === undefined && limits.length === 0) return undefined;
+  const ceilings = limits.length > 0 ? `at most ${limits.join(' and ')}` : '';
+  if (margin === undefined) return `${metric.name} ${ceilings}`;
+  return `${metric.name} margin ${margin}${ceilings && ` (${ceilings})`}`;
+}
+
+/** One line about a strategy: its stages, how often it looks, and its metrics' limits. */
 function summarize(strategy: Strategy): string {
   const parts = [
     strategy.stages.map(s => `${s.weight} %`).join(' → '),
     `a look every ${formatDuration(strategy.analysis.intervalMs)}`,
   ];
   for (const metric of strategy.analysis.metrics) {
-    if (metric.kind === 'proportion') {
-      const margin = formatDifference(metric.margin, 'fraction');
-      parts.push(`${metric.name} margin ${margin}`);
-    } else if (metric.kind !== 'gauge' && metric.margin !== undefined) {
-      parts.push(`${metric.name} margin ${formatChange(metric.margin)}`);
-    }
+    const limits = metricLimits(metric);
+    if (limits) parts.push(limits);
   }
   return parts.join(', ');
 }

@@ -91,6 +91,10 @@ describe('LaunchRolloutButton', () => {
     expect(
       within(dialog).getByRole('button', { name: /^Strategy/ }),
     ).toHaveTextContent('The server’s defaults');
+    // The metrics' margins and hard ceilings.
+    expect(dialog).toHaveTextContent(
+      '5 % → 25 % → 50 %, a look every 1m, error-rate margin +0.50 pts (at most 5.00 % and 2x baseline), latency margin +10.0 % (at most 2 s)',
+    );
     await launchVersion(dialog, '1.2.0');
 
     expect(canaryApi.launchRollout).toHaveBeenCalledWith({

@@ -49,7 +49,7 @@ describe('MetricComparison', () => {
     ).toBeInTheDocument();
   });
 
-  it("draws the strategy's limits and margins that apply, and lists those off the chart", async () => {
+  it("draws the limits and margins of the strategy's metrics that apply, and lists those off the chart", async () => {
     await renderInTestApp(
       <MetricComparison analysis={makeAnalysis()} strategy={strategy} />,
     );
@@ -59,15 +59,21 @@ describe('MetricComparison', () => {
     expect(
       errorChart.querySelectorAll('[data-reference="margin.error-rate"]'),
     ).toHaveLength(1);
+    expect(
+      errorChart.querySelector('[data-reference="maxRatio.error-rate"]'),
+    ).not.toBeNull();
+    // 5 % is far above error rates of about 0.1 %: listed, not drawn.
+    expect(
+      errorChart.querySelector('[data-reference="maxRate.error-rate"]'),
+    ).toBeNull();
     expect(errorRate).toHaveTextContent(
       'non-inferiority margin: baseline +0.50 pts',
     );
+    expect(errorRate).toHaveTextContent('rollback ceiling: 2x baseline');
     expect(errorRate).toHaveTextContent(
-      'success limit: 1.00 % (off the chart)',
+      'rollback ceiling: 5.00 % (off the chart)',
     );
-    expect(errorRate).toHaveTextContent(
-      'rollback limit: 5.00 % (off the chart)',
-    );
+    expect(errorRate).not.toHaveTextContent('success');
 
     const latency = rowOf('Latency p95');
     const latencyChart = within(latency).getByRole('img');
@@ -75,14 +81,13 @@ describe('MetricComparison', () => {
       latencyChart.querySelector('[data-reference="margin.latency"]'),
     ).not.toBeNull();
     expect(
-      latencyChart.querySelector('[data-reference="rollback.maxP95Ratio"]'),
+      latencyChart.querySelector('[data-reference="rollbackMargin.latency"]'),
     ).not.toBeNull();
     expect(latency).toHaveTextContent(
       'non-inferiority margin: baseline +10.0 %',
     );
-    expect(latency).toHaveTextContent('rollback limit: 3x baseline');
-    expect(latency).toHaveTextContent('success limit: 500 ms');
-    expect(latency).toHaveTextContent('rollback limit: 2 s (off the chart)');
+    expect(latency).toHaveTextContent('rollback margin: baseline +25.0 %');
+    expect(latency).toHaveTextContent('rollback ceiling: 2 s (off the chart)');
   });
 
   it('says when nothing has been measured', async () => {

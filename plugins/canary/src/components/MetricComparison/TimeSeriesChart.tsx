@@ -16,12 +16,13 @@ export interface ChartSeries {
 
 /**
  * A reference line: a fixed limit (`value`) or one that follows the baseline (`points`), e.g.
- * the non-inferiority margin above the baseline's error rate.
+ * the non-inferiority margin above the baseline's error rate (`margin`), or where the canary
+ * rolls back (`rollback`): a rollback margin or a hard ceiling.
  */
 export interface ChartReference {
   key: string;
   label: string;
-  kind: 'success' | 'rollback' | 'margin';
+  kind: 'rollback' | 'margin';
   value?: number;
   points?: Point[];
 }
@@ -99,12 +100,10 @@ export const TimeSeriesChart = ({
   const width = Math.max(MIN_WIDTH, measured);
   const plotBottom = HEIGHT - TIME_AXIS;
   const referenceColor: Record<ChartReference['kind'], string> = {
-    success: theme.palette.success.main,
     rollback: theme.palette.error.main,
     margin: theme.palette.text.secondary,
   };
   const referenceDash: Record<ChartReference['kind'], string> = {
-    success: '5 3',
     rollback: '5 3',
     margin: '2 2',
   };

@@ -5,9 +5,10 @@ import { RolloutMessage } from './RolloutMessage';
 
 const failed = {
   metric: 'error-rate',
-  rule: 'rollback.maxErrorRateRatio',
+  rule: 'max-rate',
   verdict: 'fail' as const,
-  explanation: 'Canary errors are 2.56 % vs 0.00 % on stable: rolling back.',
+  explanation:
+    'canary error-rate is 6.2 % of 2000; 98.1 % sure it is above the ceiling of 5 % (at least 5.3 %): rolling back',
 };
 
 describe('RolloutMessage', () => {
@@ -28,7 +29,7 @@ describe('RolloutMessage', () => {
     );
     expect(screen.getAllByRole('listitem')).toHaveLength(1);
     expect(screen.getByRole('listitem')).toHaveTextContent(
-      'error-rate (rollback.maxErrorRateRatio): Canary errors are 2.56 % vs 0.00 % on stable: rolling back.',
+      'error-rate (max-rate): canary error-rate is 6.2 % of 2000; 98.1 % sure it is above the ceiling of 5 % (at least 5.3 %): rolling back',
     );
   });
 

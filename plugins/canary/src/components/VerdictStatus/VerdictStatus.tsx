@@ -21,9 +21,12 @@ const VERDICT_PRESENTATION: Record<
   error: { label: 'Error', Status: StatusError },
 };
 
-/** A metric verdict as a coloured status. */
+/** A metric verdict as a coloured status; an unknown kind (a newer backend's) as pending. */
 export const VerdictStatus = ({ verdict }: { verdict: VerdictKind }) => {
-  const { label, Status } = VERDICT_PRESENTATION[verdict];
+  const { label, Status } = VERDICT_PRESENTATION[verdict] ?? {
+    label: String(verdict),
+    Status: StatusPending,
+  };
   return <Status>{label}</Status>;
 };
 

@@ -8,10 +8,13 @@ import type {
 } from '@canary-release/backstage-plugin-canary-common';
 import { formatDateTime } from '../../utils/format';
 import {
+  describeTail,
+  formatConfidence,
   formatPValue,
   formatVerdictInterval,
   formatVerdictMeasure,
   formatVerdictValue,
+  isCeiling,
   thresholdName,
   verdictScale,
 } from '../../utils/units';
@@ -29,15 +32,45 @@ const Caption = ({ children }: { children: ReactNode }) => (
   </Typography>
 );
 
-function confidence(level: number | undefined): string {
-  return level === undefined
-    ? ''
-    : `${Number((level * 100).toPrecision(3))} % `;
-}
-
 function count(n: number): string {
   return Math.round(n).toLocaleString('en');
 }
+
+/** What the estimate is measured against, after the number: the baseline, for comparisons. */
+function estimateSuffix(row: Row): string {
+  if (row.estimate === undefined) return '';
+  switch (verdictScale(row)) {
+    case 'relative':
+      return ' vs baseline';
+    case 'ratio':
+      return ' the baseline';
+    default:
+      return '';
+  }
+}
+
+/** The baseline's and the canary's values; for a distribution, its quantiles and tail shares. */
+const ArmValues = ({ row }: { row: Row }) => {
+  const tail = describeTail(row);
+  if (tail) {
+    return (
+      <>
+        <Typography variant="body2">{tail.quantiles}</Typography>
+        <Typography variant="body2">{tail.shares}</Typography>
+      </>
+    );
+  }
+  return (
+    <Typography variant="body2">
+      {row.baseline === undefined && row.canary === undefined
+        ? '–'
+        : `${formatVerdictValue(row, row.baseline)} → ${formatVerdictValue(
+            row,
+            row.canary,
+          )}`}
+    </Typography>
+  );
+};
 
 const columns: TableColumn<Row>[] = [
   {
@@ -70,20 +103,21 @@ const columns: TableColumn<Row>[] = [
       <>
         <Typography variant="body2">
           {formatVerdictMeasure(row, row.estimate)}
-          {row.estimate !== undefined &&
-            verdictScale(row) === 'relative' &&
-            ' vs baseline'}
+          {estimateSuffix(row)}
         </Typography>
         {row.interval && (
           <Caption>
-            {confidence(row.confidenceLevel)}
+            {row.confidenceLevel !== undefined &&
+              `${formatConfidence(row.confidenceLevel)} `}
             {formatVerdictInterval(row)}
           </Caption>
         )}
         {row.threshold !== undefined && (
           <Caption>
             {thresholdName(row)} {formatVerdictMeasure(row, row.threshold)}
-            {row.rollbackThreshold !== undefined &&
+            {!isCeiling(row) &&
+              verdictScale(row) !== 'value' &&
+              row.rollbackThreshold !== undefined &&
               row.rollbackThreshold > 0 &&
               `, rolls back beyond ${formatVerdictMeasure(
                 row,
@@ -100,14 +134,7 @@ const columns: TableColumn<Row>[] = [
     cellStyle: { whiteSpace: 'nowrap' },
     render: row => (
       <>
-        <Typography variant="body2">
-          {row.baseline === undefined && row.canary === undefined
-            ? '–'
-            : `${formatVerdictValue(row, row.baseline)} → ${formatVerdictValue(
-                row,
-                row.canary,
-              )}`}
-        </Typography>
+        <ArmValues row={row} />
         {row.sampleSize && (
           <Caption>
             n = {count(row.sampleSize.baseline)} /{' '}
@@ -138,9 +165,12 @@ const columns: TableColumn<Row>[] = [
 
 /**
  * The latest verdict of every metric, with the numbers behind it and the judge's sentence. Each
- * estimate is drawn against its margins on its own scale (relative change, difference between
- * the arms, or value against a limit); `metrics` (the strategy's definitions) say on which side
- * of zero a higher-is-better metric's margin lies.
+ * estimate is drawn against its margins on its own scale (relative change, multiple of the
+ * baseline, difference between the arms, or value against a limit), its interval at the
+ * confidence level of the check that decided; a distribution's verdict (e.g. latency) also names
+ * the quantile that decided and the shares of both arms beyond its threshold. `metrics` (the
+ * strategy's definitions) say on which side of zero a higher-is-better metric's margin lies.
+ * Verdicts of any rule render, also those of audit events stored under older rule names.
  */
 export const VerdictsTable = ({
   verdicts,
