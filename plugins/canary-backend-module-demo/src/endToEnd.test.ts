@@ -156,16 +156,25 @@ describe('the engine on the embedded demo', () => {
       .expect(200);
   });
 
-  it('rolls back an erroring canary and says why, with its numbers', async () => {
-    const id = await launch(backend, '1.2.0');
+  /** Launches `version`, runs it to its end, and returns its audit trail; it must roll back. */
+  async function rolledBack(version: string) {
+    const id = await launch(backend, version);
     const rollout = await runUntil(backend, id, [
       'RolledBack',
       'Succeeded',
       'Paused',
     ]);
-    expect(`${rollout.phase}: ${rollout.message}`).toMatch(/^RolledBack/);
-    const events = await auditOf(backend, id);
-    const rollback = events.find(e => e.action === 'rollback');
+    const trail = await auditOf(backend, id);
+    expect(
+      `${rollout.phase}: ${trail
+        .map(e => `${e.action}: ${e.reason}`)
+        .join(' | ')}`,
+    ).toMatch(/^RolledBack/);
+    return { trail, rollback: trail.find(e => e.action === 'rollback') };
+  }
+
+  it('rolls back an erroring canary and says why, with its numbers', async () => {
+    const { trail, rollback } = await rolledBack('1.2.0');
     expect(rollback.reason).toMatch(
       /^Error-rate regressed: .*canary error-rate is [\d.]+ % vs [\d.]+ % on baseline .*; [\d.]+ % sure it is at least /,
     );
@@ -177,7 +186,7 @@ describe('the engine on the embedded demo', () => {
     expect(rollback.reason).toContain(
       `${Number((failing.confidenceLevel * 100).toPrecision(3))} % sure`,
     );
-    expect(events[events.length - 1]).toMatchObject({
+    expect(trail[trail.length - 1]).toMatchObject({
       action: 'rolled-back',
       phaseAfter: 'RolledBack',
       weightsAfter: { stable: 100, canary: 0 },
@@ -185,30 +194,12 @@ describe('the engine on the embedded demo', () => {
   });
 
   it('rolls back a canary that regresses after a good start', async () => {
-    const id = await launch(backend, '1.4.0');
-    const rollout = await runUntil(backend, id, [
-      'RolledBack',
-      'Succeeded',
-      'Paused',
-    ]);
-    expect(`${rollout.phase}: ${rollout.message}`).toMatch(/^RolledBack/);
-    const rollback = (await auditOf(backend, id)).find(
-      e => e.action === 'rollback',
-    );
+    const { rollback } = await rolledBack('1.4.0');
     expect(rollback.reason).toMatch(/^Error-rate regressed/);
   });
 
   it('rolls back a slow canary on its latency, judged through default buckets', async () => {
-    const id = await launch(backend, '1.3.0');
-    const rollout = await runUntil(backend, id, [
-      'RolledBack',
-      'Succeeded',
-      'Paused',
-    ]);
-    expect(`${rollout.phase}: ${rollout.message}`).toMatch(/^RolledBack/);
-    const rollback = (await auditOf(backend, id)).find(
-      e => e.action === 'rollback',
-    );
+    const { rollback } = await rolledBack('1.3.0');
     expect(rollback.reason).toMatch(
       /^Latency regressed: canary p\d+ latency is [\d.]+ s vs [\d.]+ s on baseline; [\d.]+ % of canary observations are slower than [\d.]+ s/,
     );

@@ -34,6 +34,7 @@ import {
   harmOf,
   isWorse,
 } from './decisionScenarios';
+import { argument, print, table } from './common';
 
 /**
  * Product-level benchmark of the decisions the engine takes: `yarn bench:decisions` (root or
@@ -45,11 +46,6 @@ import {
  * `decide` on simulated traffic, and reports how often they roll back, promote or pause, how fast,
  * how many bad requests the canary served first, and whether the scenario's target is met.
  */
-
-function argument(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
 
 /**
  * Runs per scenario. Most of the time goes to the null scenarios that run through every stage of
@@ -72,8 +68,6 @@ const WORKERS = Number(argument('workers', String(os.availableParallelism())));
 /** Traffic of the shipped default's scenarios (both arms), and of the demo when unconfigured. */
 const DEFAULT_RPS = 50;
 const DEMO_FALLBACK_RPS = 100;
-
-const print = (line = '') => process.stdout.write(`${line}\n`);
 
 // ---------------------------------------------------------------------------------------------
 // Strategies, resolved from app-config.yaml as the backend plugin does (src/plugin.ts)
@@ -397,17 +391,6 @@ const share = (result: ScenarioResult, outcome: Outcome) =>
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
 const num = (x: number | undefined) =>
   x === undefined ? '—' : String(Math.round(x * 10) / 10);
-
-function table(header: string[], rows: string[][]) {
-  const widths = header.map((h, i) =>
-    Math.max(h.length, ...rows.map(r => r[i].length)),
-  );
-  const line = (cells: string[]) =>
-    `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
-  print(line(header));
-  print(`|${widths.map(w => '-'.repeat(w + 2)).join('|')}|`);
-  rows.forEach(r => print(line(r)));
-}
 
 /**
  * The rollbacks that count for the scenario: every rollback of a null scenario (false ones), the

@@ -234,6 +234,24 @@ const displayed = (
     : undefined;
 };
 
+/**
+ * The sentence of a failing verdict: the numbers and the claim, and when a restarted sequence
+ * decided, since when the canary is worse (with `whole`, what the whole stage shows).
+ */
+function failExplanation(
+  head: string,
+  claim: string,
+  start: number,
+  look: number,
+  whole = '',
+): string {
+  if (start === 1) return `${head}; ${claim}`;
+  return `${sinceLook(
+    start,
+    look,
+  )} ${head}, so it got worse during the stage${whole}; ${claim}`;
+}
+
 /** "since look 16 (the last 15 looks)", for explanations of a restarted sequence. */
 function sinceLook(start: number, look: number): string {
   const count = look - start + 1;
@@ -386,17 +404,15 @@ function evaluateProportion(
             : ''
         }`;
     const atLeast = `${sure} sure ${shown}: ${action(critical)}`;
-    explanation =
-      judged.failing.start === 1
-        ? `${head}; ${atLeast}`
-        : `${sinceLook(
-            judged.failing.start,
-            look,
-          )} ${head}, so it got worse during the stage (${formatPercent(
-            rate(series.canary),
-          )} vs ${formatPercent(
-            rate(series.baseline),
-          )} over the whole stage); ${atLeast}`;
+    explanation = failExplanation(
+      head,
+      atLeast,
+      judged.failing.start,
+      look,
+      ` (${formatPercent(rate(series.canary))} vs ${formatPercent(
+        rate(series.baseline),
+      )} over the whole stage)`,
+    );
   } else if (judged.verdict === 'pass') {
     explanation =
       interval.upper <= 0
@@ -612,13 +628,7 @@ function evaluateCount(
         ? `${formatNumber(1 + interval.lower)}x the baseline's rate`
         : `${formatRelative(interval.lower)} ${worse}`;
     const claim = `${sure} sure it is at least ${atLeast}: ${action(critical)}`;
-    explanation =
-      judged.failing.start === 1
-        ? `${head}; ${claim}`
-        : `${sinceLook(
-            judged.failing.start,
-            look,
-          )} ${head}, so it got worse during the stage; ${claim}`;
+    explanation = failExplanation(head, claim, judged.failing.start, look);
   } else if (margin === undefined) {
     explanation = `${head}; no regression established (${name} has no margin: it only watches for regressions)`;
   } else if (judged.verdict === 'pass') {
@@ -825,13 +835,7 @@ function evaluateDistribution(
     const claim = `${sure} sure at least ${formatPoints(
       interval.lower,
     )} more are ${side}: ${action(critical)}`;
-    explanation =
-      judged.failing.start === 1
-        ? `${head}; ${claim}`
-        : `${sinceLook(
-            judged.failing.start,
-            look,
-          )} ${head}, so it got worse during the stage; ${claim}`;
+    explanation = failExplanation(head, claim, judged.failing.start, look);
   } else if (margin === undefined) {
     explanation = `${head}; no regression established on ${ps
       .map(quantileName)
