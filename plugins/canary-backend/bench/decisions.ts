@@ -1,7 +1,6 @@
 import {
   Phase,
   Strategy,
-  emptyArmSample,
   wilsonInterval,
 } from '@canary-release/backstage-plugin-canary-common';
 import fs from 'node:fs';
@@ -35,6 +34,7 @@ import {
   isWorse,
 } from './decisionScenarios';
 import { argument, print, table } from './common';
+import { T0 as START, makeRollout } from '../src/engine/testRollout';
 
 /**
  * Product-level benchmark of the decisions the engine takes: `yarn bench:decisions` (root or
@@ -184,37 +184,11 @@ interface RunResult {
   detail?: string;
 }
 
-const T0 = Date.parse('2026-11-26T12:00:00.000Z');
+const T0 = START.getTime();
 
+/** A pending rollout of the engine's tests, with the strategy benchmarked. */
 function newRollout(strategy: Strategy): RolloutRecord {
-  const at = new Date(T0).toISOString();
-  return {
-    id: '00000000-0000-4000-8000-00000000bench',
-    entityRef: 'component:default/bench-shop',
-    target: {
-      namespace: 'default',
-      name: 'bench-shop',
-      router: 'bench',
-      metrics: 'bench',
-      workload: 'bench',
-    },
-    stableVersion: '1.0.0',
-    canaryVersion: '1.1.0',
-    strategy,
-    phase: 'Pending',
-    stageIndex: -1,
-    weights: { stable: 100, canary: 0 },
-    message: '',
-    analysis: {
-      consecutiveNoData: 0,
-      stageTotals: { baseline: emptyArmSample(), canary: emptyArmSample() },
-      latestVerdicts: [],
-    },
-    createdBy: 'user:default/bench',
-    createdAt: at,
-    updatedAt: at,
-    revision: 1,
-  };
+  return makeRollout({ strategy });
 }
 
 /** The world once it has done what the rollout asks (routers and workloads act at once here). */
