@@ -77,7 +77,9 @@ it('has a real Prometheus (CANARY_TEST_PROMETHEUS_URL; required when CI is set)'
       expect(backend.cluster.weights).toEqual({ stable: 100, canary: 0 });
       const events = await auditOf(backend, id);
       const rollback = events.find(e => e.action === 'rollback');
-      expect(rollback.reason).toMatch(/Canary errors are \d+\.\d\d %/);
+      expect(rollback.reason).toMatch(
+        /^Error-rate regressed: canary error-rate is [\d.]+ % vs [\d.]+ % on baseline .*; [\d.]+ % sure /,
+      );
       expect(rollback.details.look.canary.errors).toBeGreaterThan(0);
       expect(events.map(e => e.action)).not.toContain('promoted');
     });

@@ -381,7 +381,7 @@ const everyValue = (value: string) =>
           .map(ev => ev.action),
       ).toEqual(['launch', 'start', 'provider-fault', 'pause']);
       expect(paused.message).toMatch(
-        /^No usable metrics for 3 looks in a row \(No metrics for this look: Prometheus query .* cannot reach .*ECONNREFUSED.*\): paused for a human$/,
+        /^No usable metrics for 3 looks in a row \(limit 3; no metrics: Prometheus query .* cannot reach .*ECONNREFUSED.*\): pausing for a decision$/,
       );
 
       // Looks go on while paused: the recovery is recorded, the pause's reason stays.
@@ -415,7 +415,7 @@ const everyValue = (value: string) =>
       const rollout = await runUntil(e, id, FINAL);
       expect(rollout.phase).toBe('Paused');
       expect(rollout.message).toMatch(
-        /^Stage 1 reached its maximum duration without a passing verdict: .*latency without data/,
+        /^The stage reached its maximum duration with latency without data: pausing for a decision$/,
       );
       const actions = (await auditOf(e, id)).map(ev => ev.action);
       expect(actions).not.toContain('complete');
