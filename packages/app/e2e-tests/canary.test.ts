@@ -83,7 +83,8 @@ test('a healthy canary advances through its stages and is promoted from the UI',
   // Wait for a look in this stage, so the verdicts and charts are of this stage.
   await expect(page.getByText('Latest verdicts')).toBeVisible();
   await expect(page.getByRole('img', { name: /^Error rate: / })).toBeVisible();
-  await page.waitForTimeout(12_000);
+  // The verdicts card says "No look yet" until the engine has looked at stage 2.
+  await expect(page.getByText(/^Last look /)).toBeVisible({ timeout: 45_000 });
   await screenshot(page, 'healthy-stage-2');
   await screenshot(page, 'healthy-stage-2-full', true);
   // For the README, on a taller screen: decision, header, controls, stages and verdicts.
