@@ -509,7 +509,7 @@ describe('decide: engine ticks', () => {
     );
     expect(decision.rollout.phase).toBe('RollingBack');
     expect(decision.events[0].reason).toContain(
-      'the canary served 3 new requests at this look, 20 are needed',
+      'fewer than 20 new canary requests at this look',
     );
     expect(decision.events.map(e => e.action)).toEqual(['rollback']);
   });

@@ -358,7 +358,11 @@ function takeLook(step: Step, look: Look, gate: GateAnswer | undefined) {
   const r = step.rollout;
   const settings = r.strategy.analysis;
   const readable = !look.error && look.baseline && look.canary;
-  const stageTotals = readable
+  // A look with too few canary requests (a canary that is restarting, a quiet minute) adds
+  // nothing to the stage: the judge counts it as a look without data.
+  const counted =
+    readable && look.canary!.requests >= settings.minRequestsPerLook;
+  const stageTotals = counted
     ? {
         baseline: addArmSamples(
           r.analysis.stageTotals.baseline,

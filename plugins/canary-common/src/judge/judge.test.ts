@@ -308,7 +308,7 @@ describe('no data', () => {
     );
     expect(thin.state.consecutiveNoData).toBe(1);
     expect(thin.reason).toContain(
-      'the canary served 10 new requests at this look, 20 are needed',
+      'fewer than 20 new canary requests at this look',
     );
     const failed = judgeLook(
       config,

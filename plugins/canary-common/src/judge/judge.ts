@@ -127,7 +127,7 @@ export function judgeLook(
     verdicts,
     metricCount,
     consecutiveNoData,
-    hadData ? undefined : noDataReason(look, previous, minRequests),
+    hadData ? undefined : noDataReason(look, minRequests),
   );
   return {
     decision,
@@ -145,14 +145,9 @@ export function judgeLook(
 }
 
 /** Why a look counts as one without data. */
-function noDataReason(
-  look: JudgeLook,
-  previous: JudgeState | undefined,
-  minRequests: number,
-): string {
+function noDataReason(look: JudgeLook, minRequests: number): string {
   if (!look.traffic) return 'no metric gained observations';
-  const added = look.traffic.canary - (previous?.canaryRequests ?? 0);
-  return `the canary served ${added} new requests at this look, ${minRequests} are needed`;
+  return `fewer than ${minRequests} new canary requests at this look`;
 }
 
 /** A look whose metrics could not be read: nothing is judged, the no-data count goes on. */
