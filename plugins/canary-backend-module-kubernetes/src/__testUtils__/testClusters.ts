@@ -61,6 +61,9 @@ function rawRequest(
       {
         method,
         ca: target.ca,
+        // A fresh connection per request: Node's global agent keeps sockets alive, and one the
+        // server closed after its keep-alive timeout resets the next request on a busy machine.
+        agent: false,
         headers: {
           Authorization: `Bearer ${target.token}`,
           Accept: 'application/json',
