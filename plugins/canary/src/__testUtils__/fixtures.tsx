@@ -17,6 +17,7 @@ import type { JsonObject } from '@backstage/types';
 import {
   allowedActions,
   type AuditEvent,
+  type MetricVerdict,
   type Rollout,
   type RolloutAnalysis,
   type Strategy,
@@ -207,6 +208,38 @@ export function makeRollout(overrides: Partial<Rollout> = {}): Rollout {
     updatedAt: new Date(now - 30_000).toISOString(),
     revision: 7,
     allowedActions: allowedActions(phase, stageIndex === stages.length - 1),
+    ...overrides,
+  };
+}
+
+/**
+ * A latency verdict that failed: p95 0.18 s -> 0.31 s, 2.9 % -> 21 % of requests slower than
+ * 0.25 s, at the level of the check that decided (0.98125). Tests override what they vary.
+ */
+export function failedLatencyVerdict(
+  overrides: Partial<MetricVerdict> = {},
+): MetricVerdict {
+  return {
+    metric: 'latency',
+    rule: 'tail-share-restarted',
+    verdict: 'fail',
+    unit: 'fraction',
+    scale: 'absolute',
+    estimate: 0.181,
+    baseline: 0.029,
+    canary: 0.21,
+    interval: [0.12, 0.24],
+    confidenceLevel: 0.98125,
+    threshold: 0.011,
+    tail: {
+      p: 0.95,
+      threshold: 0.25,
+      unit: 's',
+      direction: 'above',
+      baselineQuantile: 0.18,
+      canaryQuantile: 0.31,
+    },
+    explanation: '',
     ...overrides,
   };
 }

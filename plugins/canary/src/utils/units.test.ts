@@ -1,4 +1,5 @@
 import type { MetricVerdict } from '@canary-release/backstage-plugin-canary-common';
+import { failedLatencyVerdict } from '../__testUtils__/fixtures';
 import {
   describeTail,
   formatChange,
@@ -114,27 +115,7 @@ describe('units', () => {
   });
 
   it('formats a latency verdict of the judge: quantiles in their unit, shares in %, their difference in points', () => {
-    const v = verdict({
-      metric: 'latency',
-      rule: 'tail-share-restarted',
-      verdict: 'fail',
-      unit: 'fraction',
-      scale: 'absolute',
-      estimate: 0.181,
-      baseline: 0.029,
-      canary: 0.21,
-      interval: [0.12, 0.24],
-      confidenceLevel: 0.98125,
-      threshold: 0.011,
-      tail: {
-        p: 0.95,
-        threshold: 0.25,
-        unit: 's',
-        direction: 'above',
-        baselineQuantile: 0.18,
-        canaryQuantile: 0.31,
-      },
-    });
+    const v = failedLatencyVerdict();
     expect(verdictScale(v)).toBe('difference');
     expect(thresholdName(v)).toBe('margin');
     expect(formatVerdictMeasure(v, v.estimate)).toBe('+18.10 pts');

@@ -1,6 +1,7 @@
 import { screen } from '@testing-library/react';
 import { renderInTestApp } from '@backstage/test-utils';
 import type { MetricVerdict } from '@canary-release/backstage-plugin-canary-common';
+import { failedLatencyVerdict } from '../../__testUtils__/fixtures';
 import { ForestPlot } from './ForestPlot';
 
 const conversion: MetricVerdict = {
@@ -56,18 +57,8 @@ describe('ForestPlot', () => {
   });
 
   it("draws a latency verdict in points of the shares beyond its threshold, its margin on the harm side, with the decisive check's level", async () => {
-    const latency: MetricVerdict = {
-      metric: 'latency',
+    const latency = failedLatencyVerdict({
       rule: 'tail-share',
-      verdict: 'fail',
-      unit: 'fraction',
-      scale: 'absolute',
-      estimate: 0.181,
-      baseline: 0.029,
-      canary: 0.21,
-      interval: [0.12, 0.24],
-      confidenceLevel: 0.98125,
-      threshold: 0.011,
       rollbackThreshold: 0.03,
       tail: {
         p: 0.95,
@@ -77,8 +68,7 @@ describe('ForestPlot', () => {
         baselineQuantile: 0.18,
         canaryQuantile: 0.31,
       },
-      explanation: '',
-    };
+    });
     // More observations on the bad side of the threshold is worse whatever the direction.
     await renderInTestApp(
       <ForestPlot verdict={latency} direction="higher-is-better" />,

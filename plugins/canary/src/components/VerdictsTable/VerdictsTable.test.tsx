@@ -1,7 +1,10 @@
 import { screen, within } from '@testing-library/react';
 import { renderInTestApp } from '@backstage/test-utils';
 import type { MetricVerdict } from '@canary-release/backstage-plugin-canary-common';
-import { makeRollout } from '../../__testUtils__/fixtures';
+import {
+  failedLatencyVerdict,
+  makeRollout,
+} from '../../__testUtils__/fixtures';
 import { VerdictsTable } from './VerdictsTable';
 
 describe('VerdictsTable', () => {
@@ -84,33 +87,14 @@ describe('VerdictsTable', () => {
   });
 
   it("shows a failed latency verdict's quantiles, shares and interval at the level of the check that decided", async () => {
-    const failed: MetricVerdict = {
-      metric: 'latency',
-      rule: 'tail-share-restarted',
-      verdict: 'fail',
-      unit: 'fraction',
-      scale: 'absolute',
-      estimate: 0.181,
-      baseline: 0.029,
-      canary: 0.21,
-      interval: [0.12, 0.24],
-      confidenceLevel: 0.98125,
-      threshold: 0.011,
+    const failed = failedLatencyVerdict({
       rollbackThreshold: 0,
       pValue: 0.0004,
       sampleSize: { baseline: 6000, canary: 2000 },
       critical: true,
-      tail: {
-        p: 0.95,
-        threshold: 0.25,
-        unit: 's',
-        direction: 'above',
-        baselineQuantile: 0.18,
-        canaryQuantile: 0.31,
-      },
       explanation:
         'since look 9 (the last 4 looks) canary p95 latency is 0.31 s vs 0.18 s on baseline, so it got worse during the stage; 98.1 % sure at least 12 points more are slower than 0.25 s: rolling back',
-    };
+    });
 
     await renderInTestApp(
       <VerdictsTable
