@@ -34,7 +34,11 @@ import {
   isWorse,
 } from './decisionScenarios';
 import { argument, print, table } from './common';
-import { T0 as START, makeRollout } from '../src/engine/testRollout';
+import {
+  T0 as START,
+  makeRollout,
+  worldOf as stageWorldOf,
+} from '../src/engine/testRollout';
 
 /**
  * Product-level benchmark of the decisions the engine takes: `yarn bench:decisions` (root or
@@ -199,16 +203,7 @@ function worldOf(rollout: RolloutRecord): ActualState {
       workload: { stable: { version: rollout.canaryVersion, ready: true } },
     };
   }
-  return {
-    weights: rollout.weights,
-    workload: {
-      stable: { version: rollout.stableVersion, ready: true },
-      canary:
-        rollout.weights.canary > 0
-          ? { version: rollout.canaryVersion, ready: true }
-          : undefined,
-    },
-  };
+  return stageWorldOf(rollout);
 }
 
 function outcomeOf(phase: Phase): Outcome | undefined {

@@ -374,10 +374,9 @@ function evaluateProportion(
     threshold: margin,
     rollbackThreshold: rollbackMargin,
   };
-  const ceiling = ceilingVerdict(definition, series, failLevel);
-  if (!judged.failing && ceiling) {
-    return { verdict: { ...base, ...ceiling }, state, newData };
-  }
+  const ceiling =
+    !judged.failing && ceilingVerdict(definition, series, failLevel);
+  if (ceiling) return { verdict: { ...base, ...ceiling }, state, newData };
   const decidingSeries = judged.failing?.series ?? series;
   const [rateCanary, rateBaseline] = [
     rate(decidingSeries.canary),

@@ -20,6 +20,19 @@ const DEFAULT_BUCKETS = [
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ];
 
+/** A standard normal draw (Box-Muller), from two seeded uniforms. */
+function standardNormal(random: () => number): number {
+  return (
+    Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random())
+  );
+}
+
+/** The default bucket holding `value` (the last, open one above every bound). */
+function bucketOf(value: number): number {
+  const bucket = DEFAULT_BUCKETS.findIndex(bound => value <= bound);
+  return bucket < 0 ? DEFAULT_BUCKETS.length : bucket;
+}
+
 describe('latency through default Prometheus buckets', () => {
   it('rolls back a canary twice as slow whose buckets only touch the baseline’s (was: promoted)', () => {
     const answer = analyze({
@@ -67,12 +80,7 @@ describe('latency through default Prometheus buckets', () => {
   ): number[] {
     const counts = new Array(DEFAULT_BUCKETS.length + 1).fill(0);
     for (let i = 0; i < n; i++) {
-      const z =
-        Math.sqrt(-2 * Math.log(1 - random())) *
-        Math.cos(2 * Math.PI * random());
-      const value = median * Math.exp(sigma * z);
-      const bucket = DEFAULT_BUCKETS.findIndex(bound => value <= bound);
-      counts[bucket < 0 ? DEFAULT_BUCKETS.length : bucket]++;
+      counts[bucketOf(median * Math.exp(sigma * standardNormal(random)))]++;
     }
     return counts;
   }
@@ -238,9 +246,7 @@ describe('background errors on both arms', () => {
     const random = createSeededRandom(11);
     // A normal approximation of the binomial is enough for counts of this size.
     const binomial = (n: number, p: number) => {
-      const z =
-        Math.sqrt(-2 * Math.log(1 - random())) *
-        Math.cos(2 * Math.PI * random());
+      const z = standardNormal(random);
       return Math.max(
         0,
         Math.min(n, Math.round(n * p + z * Math.sqrt(n * p * (1 - p)))),
@@ -367,17 +373,9 @@ describe('every verdict states its numbers once', () => {
           totals.ce += random() < 0.01 * errorFactor ? 1 : 0;
           totals.bp += random() < 0.05 ? 1 : 0;
           totals.cp += random() < conversion ? 1 : 0;
-          const z =
-            Math.sqrt(-2 * Math.log(1 - random())) *
-            Math.cos(2 * Math.PI * random());
-          const b = 0.1 * Math.exp(0.5 * z);
-          const c = b * slow;
-          const bucket = (x: number) => {
-            const k = DEFAULT_BUCKETS.findIndex(bound => x <= bound);
-            return k < 0 ? DEFAULT_BUCKETS.length : k;
-          };
-          base[bucket(b)]++;
-          can[bucket(c)]++;
+          const b = 0.1 * Math.exp(0.5 * standardNormal(random));
+          base[bucketOf(b)]++;
+          can[bucketOf(b * slow)]++;
         }
         const result = judgeLook(
           config,

@@ -144,7 +144,7 @@ export type VerdictKind = 'pass' | 'fail' | 'inconclusive' | 'nodata' | 'error';
 export interface MetricVerdict {
   /** e.g. `error-rate`, `latency-p95`. */
   metric: string;
-  /** Which rule or test produced it, e.g. `rollback.maxErrorRate` or `msprt`. */
+  /** Which rule or test produced it, e.g. `msprt`, `tail-share-restarted` or `max-rate`. */
   rule: string;
   verdict: VerdictKind;
   /** The canary's value (or the difference, for comparisons) in the metric's units. */

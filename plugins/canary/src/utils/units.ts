@@ -98,14 +98,12 @@ export function verdictUnit(verdict: MetricVerdict): string | undefined {
 
 /**
  * Rules whose estimate is the canary's value minus the baseline's (not the canary's value): the
- * judge's comparisons of proportions and of the shares beyond a distribution's threshold, and
- * a threshold rule of rollouts stored before the judge was the one decision path.
+ * judge's comparisons of proportions, and a threshold rule of rollouts stored before the judge
+ * was the one decision path. A distribution's verdict says so by its `tail`.
  */
 const DIFFERENCE_RULES = [
   'msprt',
   'msprt-restarted',
-  'tail-share',
-  'tail-share-restarted',
   'success.maxErrorRateIncrease',
 ];
 
