@@ -1,8 +1,12 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { InputError } from '@backstage/errors';
 import type { Arm } from '@canary-release/backstage-plugin-canary-common';
 import { createSeededRandom } from '@canary-release/backstage-plugin-canary-common';
 import { DemoDeployment } from '../workload/DemoDeployment';
 import { closedPort, getMany, testAgent } from '../__testUtils__/http';
+import { listenOnLoopback } from '../loopback';
+import { serverTiming } from '../serverTiming';
 import { WeightedRouter } from './WeightedRouter';
 
 describe('WeightedRouter', () => {
@@ -121,6 +125,54 @@ describe('WeightedRouter', () => {
       true,
     );
     expect(observed.every(o => o.latencySeconds > 0)).toBe(true);
+  });
+
+  it('records the handling time the upstream reports, not the time the router waited', async () => {
+    const r = await router(await deployment('1.0.0'));
+    // An upstream that answers after 150 ms but reports 5 ms of handling, as a service on a
+    // pod of its own would when the process hosting the demo is busy.
+    const slowHost = http.createServer((_req, res) =>
+      setTimeout(() => {
+        res.writeHead(200, { 'server-timing': serverTiming(5) });
+        res.end('{}');
+      }, 150),
+    );
+    await listenOnLoopback(slowHost, 0);
+    closers.push(() => new Promise(resolve => slowHost.close(() => resolve())));
+    const upstreamAgent = new http.Agent({ keepAlive: true });
+    closers.push(async () => upstreamAgent.destroy());
+    r.canary = {
+      port: (slowHost.address() as AddressInfo).port,
+      agent: upstreamAgent,
+      serving: true,
+    };
+    r.setWeights({ stable: 0, canary: 100 });
+    await getMany(r.port, 3, agent);
+    expect(observed).toEqual([
+      { arm: 'canary', error: false, latencySeconds: 0.005 },
+      { arm: 'canary', error: false, latencySeconds: 0.005 },
+      { arm: 'canary', error: false, latencySeconds: 0.005 },
+    ]);
+  });
+
+  it('records the time it waited for an upstream that reports no handling time', async () => {
+    const r = await router(await deployment('1.0.0'));
+    const silent = http.createServer((_req, res) =>
+      setTimeout(() => res.end('{}'), 100),
+    );
+    await listenOnLoopback(silent, 0);
+    closers.push(() => new Promise(resolve => silent.close(() => resolve())));
+    const upstreamAgent = new http.Agent({ keepAlive: true });
+    closers.push(async () => upstreamAgent.destroy());
+    r.canary = {
+      port: (silent.address() as AddressInfo).port,
+      agent: upstreamAgent,
+      serving: true,
+    };
+    r.setWeights({ stable: 0, canary: 100 });
+    await getMany(r.port, 1, agent);
+    expect(observed).toHaveLength(1);
+    expect(observed[0].latencySeconds).toBeGreaterThanOrEqual(0.095);
   });
 
   it('answers 502 and counts an error when the upstream does not answer', async () => {

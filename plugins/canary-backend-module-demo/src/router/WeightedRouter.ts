@@ -5,6 +5,7 @@ import type {
   Weights,
 } from '@canary-release/backstage-plugin-canary-common';
 import { LOOPBACK, listenOnLoopback } from '../loopback';
+import { serverTimingSeconds } from '../serverTiming';
 import type { RandomSource } from '@canary-release/backstage-plugin-canary-common';
 import { assertValidWeights } from './weights';
 
@@ -61,7 +62,8 @@ function endToEndHeaders(
  *
  * Every forwarded request is reported to `observe` once it ends: its arm (`baseline` when stable
  * served it, `canary` when the canary did), whether it failed (5xx, or no answer at all, which the
- * client sees as 502) and its latency as seen by the router.
+ * client sees as 502) and its latency: the handling time the upstream reports in `Server-Timing`
+ * (see serverTiming.ts), or, when it reports none or does not answer, the time the router waited.
  */
 export class WeightedRouter {
   /** The canary deployment, when one exists. */
@@ -122,10 +124,14 @@ export class WeightedRouter {
     const started = performance.now();
     const { arm, upstream } = this.pick(req);
     let reported = false;
-    const report = (error: boolean) => {
+    const report = (error: boolean, upstreamSeconds?: number) => {
       if (!reported) {
         reported = true;
-        this.options.observe(arm, error, (performance.now() - started) / 1000);
+        this.options.observe(
+          arm,
+          error,
+          upstreamSeconds ?? (performance.now() - started) / 1000,
+        );
       }
     };
     const fail = () => {
@@ -158,7 +164,12 @@ export class WeightedRouter {
         'x-canary-arm': arm,
       });
       upstreamRes.on('error', fail);
-      upstreamRes.on('end', () => report(status >= 500));
+      upstreamRes.on('end', () =>
+        report(
+          status >= 500,
+          serverTimingSeconds(upstreamRes.headers['server-timing']),
+        ),
+      );
       upstreamRes.on('close', () => {
         if (!upstreamRes.complete) {
           fail();

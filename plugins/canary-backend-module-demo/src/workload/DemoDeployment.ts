@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RandomSource } from '@canary-release/backstage-plugin-canary-common';
 import { listenOnLoopback } from '../loopback';
+import { serverTiming } from '../serverTiming';
 import {
   BehaviourResolver,
   behaviourAfter,
@@ -142,7 +143,7 @@ export class DemoDeployment {
     req.resume();
     const version = this.servingVersion;
     if (version === undefined) {
-      this.respond(res, 503, { error: `${this.options.name} is not ready` });
+      this.respond(res, 503, { error: `${this.options.name} is not ready` }, 0);
       return;
     }
     const behaviour = behaviourAfter(
@@ -158,9 +159,19 @@ export class DemoDeployment {
       timer: setTimeout(() => {
         this.pending.delete(entry);
         if (failed) {
-          this.respond(res, 500, { error: 'simulated failure', version });
+          this.respond(
+            res,
+            500,
+            { error: 'simulated failure', version },
+            latencyMs,
+          );
         } else {
-          this.respond(res, 200, { service: this.options.name, version });
+          this.respond(
+            res,
+            200,
+            { service: this.options.name, version },
+            latencyMs,
+          );
         }
       }, latencyMs),
     };
@@ -171,11 +182,14 @@ export class DemoDeployment {
     res: http.ServerResponse,
     status: number,
     body: Record<string, string>,
+    durationMs: number,
   ): void {
     const text = JSON.stringify(body);
     res.writeHead(status, {
       'content-type': 'application/json',
       'content-length': Buffer.byteLength(text),
+      // The simulated service's own handling time, as its instrumentation would report it.
+      'server-timing': serverTiming(durationMs),
     });
     res.end(text);
   }
