@@ -24,6 +24,7 @@ import {
   GENESIS,
   StoredAuditColumns,
 } from './auditChain';
+import { CursorCodec } from './cursors';
 import type {
   AuditEventDraft,
   LookRecord,
@@ -129,7 +130,14 @@ export class RolloutStore {
     return new RolloutStore(knex);
   }
 
+  private cursorCodec?: Promise<CursorCodec>;
+
   constructor(private readonly knex: Knex) {}
+
+  private cursors(): Promise<CursorCodec> {
+    this.cursorCodec ??= CursorCodec.load(this.knex);
+    return this.cursorCodec;
+  }
 
   /** Inserts a new rollout; a ConflictError when its target already has an active one. */
   async insert(
@@ -304,8 +312,9 @@ export class RolloutStore {
     if (query.active === false) q.whereIn('phase', FINAL_PHASES);
     if (query.createdAfter) q.where('created_at', '>=', query.createdAfter);
     if (query.createdBefore) q.where('created_at', '<', query.createdBefore);
+    const cursors = await this.cursors();
     if (query.cursor) {
-      const [cursorSort, cursorOrder, value, id] = decodeCursor(
+      const [cursorSort, cursorOrder, value, id] = cursors.decode(
         query.cursor,
         4,
       );
@@ -327,7 +336,7 @@ export class RolloutStore {
       items: rows.slice(0, query.limit).map(fromRow),
       nextCursor:
         rows.length > query.limit
-          ? encodeCursor([sort, order, last[column], last.id])
+          ? cursors.encode([sort, order, last[column], last.id])
           : undefined,
     };
   }
@@ -343,8 +352,9 @@ export class RolloutStore {
     if (query.action) q.where('action', query.action);
     if (query.from) q.where('at', '>=', query.from);
     if (query.to) q.where('at', '<', query.to);
+    const cursors = await this.cursors();
     if (query.cursor)
-      q.where('id', '>', Number(decodeCursor(query.cursor, 1)[0]));
+      q.where('id', '>', Number(cursors.decode(query.cursor, 1)[0]));
     const rows = await q;
     const items = rows.slice(0, query.limit).map(auditFromRow);
     const last = items[items.length - 1];
@@ -352,7 +362,7 @@ export class RolloutStore {
       items,
       nextCursor:
         rows.length > query.limit && last
-          ? encodeCursor([String(last.id)])
+          ? cursors.encode([String(last.id)])
           : undefined,
     };
   }
@@ -625,24 +635,4 @@ async function insertLook(
       })),
     );
   }
-}
-
-function encodeCursor(parts: string[]): string {
-  return Buffer.from(JSON.stringify(parts)).toString('base64url');
-}
-
-function decodeCursor(cursor: string, length: number): string[] {
-  try {
-    const parts = JSON.parse(Buffer.from(cursor, 'base64url').toString());
-    if (
-      Array.isArray(parts) &&
-      parts.length === length &&
-      parts.every(p => typeof p === 'string')
-    ) {
-      return parts;
-    }
-  } catch {
-    // fall through to the error below
-  }
-  throw new InputError('Invalid cursor');
 }
