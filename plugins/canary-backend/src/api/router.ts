@@ -17,13 +17,11 @@ import {
   canaryRolloutLaunchPermission,
   canaryRolloutReadPermission,
 } from '@canary-release/backstage-plugin-canary-common';
-import { stringify } from 'csv-stringify/sync';
 import express from 'express';
 import Router from 'express-promise-router';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { RolloutService, toApi } from '../service/RolloutService';
-import { AuditQuery, RolloutStore } from '../store/RolloutStore';
+import { RolloutStore } from '../store/RolloutStore';
+import { auditPages, streamAudit } from './auditExport';
 import {
   actionSchema,
   auditExportQuerySchema,
@@ -39,23 +37,6 @@ import {
 const BODY_LIMIT = '256kb';
 /** The stateless judge takes raw samples: up to ANALYSIS_LIMITS.maxTotalValues numbers. */
 const ANALYZE_BODY_LIMIT = '25mb';
-/** Events read per query while an export streams. */
-const EXPORT_PAGE = 500;
-
-const CSV_COLUMNS = [
-  'id',
-  'at',
-  'rolloutId',
-  'entityRef',
-  'actor',
-  'action',
-  'phaseBefore',
-  'phaseAfter',
-  'stageIndex',
-  'canaryWeight',
-  'reason',
-  'details',
-];
 
 export interface RouterOptions {
   httpAuth: HttpAuthService;
@@ -322,86 +303,4 @@ export async function createRouter(
   });
 
   return router;
-}
-
-/** The filtered trail from `cursor` on, a page per query, each narrowed by `readable`. */
-async function* auditPages(
-  store: RolloutStore,
-  filter: Omit<AuditQuery, 'limit' | 'cursor'>,
-  readable: (events: AuditEvent[]) => Promise<AuditEvent[]>,
-  cursor?: string,
-): AsyncGenerator<AuditEvent[]> {
-  let next = cursor;
-  do {
-    const page = await store.listAudit({
-      ...filter,
-      limit: EXPORT_PAGE,
-      cursor: next,
-    });
-    yield await readable(page.items);
-    next = page.nextCursor;
-  } while (next);
-}
-
-/** How an export writes events: what opens it, a page of events, what closes it. */
-const EXPORT_FORMATS = {
-  csv: {
-    contentType: 'text/csv; charset=utf-8',
-    open: stringify([CSV_COLUMNS]),
-    page: (events: AuditEvent[]) =>
-      stringify(
-        events.map(e => [
-          e.id,
-          e.at,
-          e.rolloutId,
-          e.entityRef,
-          e.actor,
-          e.action,
-          e.phaseBefore ?? '',
-          e.phaseAfter,
-          e.stageIndex,
-          e.weightsAfter.canary,
-          e.reason,
-          JSON.stringify(e.details),
-        ]),
-      ),
-    separator: '',
-    close: '',
-  },
-  json: {
-    contentType: 'application/json; charset=utf-8',
-    open: '[',
-    page: (events: AuditEvent[]) =>
-      events.map(e => JSON.stringify(e)).join(','),
-    separator: ',',
-    close: ']',
-  },
-};
-
-/**
- * Streams pages of events as an attachment. Each page is written as it is read, and the next is
- * read only once the client has taken the last: an export never holds the whole trail in memory.
- */
-async function streamAudit(
-  res: express.Response,
-  format: keyof typeof EXPORT_FORMATS,
-  pages: AsyncIterable<AuditEvent[]>,
-) {
-  const writer = EXPORT_FORMATS[format];
-  res.setHeader('Content-Type', writer.contentType);
-  res.setHeader(
-    'Content-Disposition',
-    `attachment; filename="canary-audit.${format}"`,
-  );
-  async function* chunks() {
-    yield writer.open;
-    let first = true;
-    for await (const events of pages) {
-      if (events.length === 0) continue;
-      yield (first ? '' : writer.separator) + writer.page(events);
-      first = false;
-    }
-    yield writer.close;
-  }
-  await pipeline(Readable.from(chunks()), res);
 }
