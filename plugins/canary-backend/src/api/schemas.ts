@@ -5,6 +5,7 @@ import {
   ROLLOUT_ACTIONS,
 } from '@canary-release/backstage-plugin-canary-common';
 import { z } from 'zod';
+import { MAX_VERIFY_LIMIT } from '../store/auditTrail';
 import { ROLLOUT_SORTS } from '../store/RolloutStore';
 import { strategyInputSchema } from '../strategy/strategy';
 
@@ -127,9 +128,70 @@ export const auditExportQuerySchema = z
   })
   .refine(...auditRange);
 
-export const verifyQuerySchema = z.strictObject({
-  rolloutId: z.uuid().optional(),
-});
+/** `/audit/verify` (AuditTrail.verify): `after` continues a `full` or a rollout's verification. */
+export const verifyQuerySchema = z
+  .strictObject({
+    rolloutId: z.uuid().optional(),
+    full: z.stringbool().optional(),
+    after: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(Number.MAX_SAFE_INTEGER)
+      .optional(),
+    limit: limit(MAX_VERIFY_LIMIT, MAX_VERIFY_LIMIT),
+  })
+  .refine(q => !(q.full && q.rolloutId), {
+    message:
+      "a rollout's events are always verified from its first; page on with after instead of full",
+    path: ['full'],
+  })
+  .refine(q => q.after === undefined || q.full || q.rolloutId, {
+    message:
+      'continues a full or a rollout\'s verification; without them, verification goes on from the last verified event',
+    path: ['after'],
+  });
+
+/** At most this many problems are listed in one refusal; the rest are counted. */
+const MAX_PROBLEMS = 20;
+
+/** Each problem of a refusal is cut to this length: a refusal never echoes a large input. */
+const MAX_PROBLEM_LENGTH = 200;
+
+const clip = (text: string) =>
+  text.length > MAX_PROBLEM_LENGTH
+    ? `${text.slice(0, MAX_PROBLEM_LENGTH)}…`
+    : text;
+
+/** No request of this API nests deeper; deeper input is refused before anything walks it. */
+const MAX_DEPTH = 32;
+
+/**
+ * What no schema should meet, checked without recursion: nesting deeper than MAX_DEPTH, and strings
+ * with a NUL character, which PostgreSQL cannot store in text (and no name, reason or URL needs).
+ * The problem with its path, or undefined.
+ */
+function structuralProblem(input: unknown): string | undefined {
+  const pending: Array<{ value: unknown; path: string[] }> = [
+    { value: input, path: [] },
+  ];
+  while (pending.length > 0) {
+    const { value, path } = pending.pop()!;
+    const where = path.join('.') || '(value)';
+    if (typeof value === 'string' && value.includes('\u0000')) {
+      return `${where}: must not contain the NUL character (\\u0000)`;
+    }
+    if (value && typeof value === 'object') {
+      if (path.length >= MAX_DEPTH) {
+        return `${where}: nested deeper than ${MAX_DEPTH} levels`;
+      }
+      for (const [key, child] of Object.entries(value)) {
+        pending.push({ value: child, path: [...path, key] });
+      }
+    }
+  }
+  return undefined;
+}
 
 /** Parses `input` or throws an InputError that says what was wrong, field by field. */
 export function parse<T extends z.ZodType>(
@@ -137,12 +199,20 @@ export function parse<T extends z.ZodType>(
   input: unknown,
   what: string,
 ): z.output<T> {
+  const problem = structuralProblem(input);
+  if (problem !== undefined) {
+    throw new InputError(`Invalid ${what}: ${clip(problem)}`);
+  }
   const result = schema.safeParse(input);
   if (!result.success) {
-    const problems = result.error.issues.map(issue => {
+    const issues = result.error.issues;
+    const problems = issues.slice(0, MAX_PROBLEMS).map(issue => {
       const path = issue.path.join('.');
-      return path ? `${path}: ${issue.message}` : issue.message;
+      return clip(path ? `${path}: ${issue.message}` : issue.message);
     });
+    if (issues.length > MAX_PROBLEMS) {
+      problems.push(`and ${issues.length - MAX_PROBLEMS} more`);
+    }
     throw new InputError(`Invalid ${what}: ${problems.join('; ')}`);
   }
   return result.data;
