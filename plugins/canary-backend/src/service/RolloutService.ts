@@ -464,7 +464,7 @@ export class RolloutService {
       await this.deps.signals.publish<RolloutSignal>({
         recipients: { type: 'broadcast' },
         channel: rolloutSignalChannel(rollout.entityRef),
-        message: { rolloutId: rollout.id, phase: rollout.phase },
+        message: { changedAt: rollout.updatedAt },
       });
     } catch (error) {
       // A hint to refresh sooner, nothing more: the change is stored and the tabs poll.

@@ -39,7 +39,8 @@ describe('rollout signals', () => {
     expect(publish).toHaveBeenCalledWith({
       recipients: { type: 'broadcast' },
       channel: 'canary:entity:component:default/shop',
-      message: { rolloutId: id, phase: 'Pending' },
+      // Broadcast, so nothing in it but that something changed: no id, no phase.
+      message: { changedAt: launched.body.updatedAt },
     });
 
     let phase = 'Pending';
@@ -54,12 +55,15 @@ describe('rollout signals', () => {
     const signalled = publish.mock.calls.map(
       ([signal]: any[]) => signal.message,
     );
-    expect(signalled.every(message => message.rolloutId === id)).toBe(true);
+    expect(
+      signalled.every(message => Object.keys(message).join() === 'changedAt'),
+    ).toBe(true);
+    // One signal per stored change: as many as the distinct change times of the trail.
     const audit = (
       await request(server).get(`/api/canary/audit?rolloutId=${id}`)
-    ).body.items as { phaseAfter: string }[];
-    expect(distinct(signalled.map(message => message.phase))).toEqual(
-      distinct(audit.map(event => event.phaseAfter)),
+    ).body.items as { at: string }[];
+    expect(distinct(signalled.map(message => message.changedAt))).toEqual(
+      distinct(audit.map(event => event.at)),
     );
   });
 

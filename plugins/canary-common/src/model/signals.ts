@@ -1,5 +1,3 @@
-import type { Phase } from './phases';
-
 /**
  * The signal channel (`@backstage/plugin-signals`) on which the backend says that a rollout of an
  * entity changed: the entity's Canary tab listens on it to refresh at once instead of at its next
@@ -12,8 +10,15 @@ export function rolloutSignalChannel(entityRef: string): string {
   return `canary:entity:${entityRef.toLocaleLowerCase('en-US')}`;
 }
 
-/** What a rollout signal says: which rollout changed and its phase now. @public */
+/**
+ * What a rollout signal says: only that a rollout of the entity changed, and when. Signals are
+ * broadcast, and only the permission policy knows who may read an entity's rollouts, so a signal
+ * carries nothing a reader would not see anyway: the tab loads the details through the routes,
+ * which check read permission.
+ *
+ * @public
+ */
 export type RolloutSignal = {
-  rolloutId: string;
-  phase: Phase;
+  /** When the change was stored (ISO 8601). */
+  changedAt: string;
 };

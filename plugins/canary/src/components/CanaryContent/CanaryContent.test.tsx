@@ -78,8 +78,7 @@ describe('CanaryContent', () => {
     });
     act(() =>
       signals.send('canary:entity:component:default/demo-service', {
-        rolloutId: 'r-1',
-        phase: 'Paused',
+        changedAt: '2026-12-04T12:00:00.000Z',
       }),
     );
     expect((await screen.findAllByText('Paused')).length).toBeGreaterThan(0);
