@@ -120,9 +120,11 @@ describe('the engine when Prometheus fails', () => {
     expect(rollout.stageIndex).toBe(0);
     const policy = events.find(e => e.action === noDataAction);
     expect(policy.reason).toMatch(
-      /^No usable metrics for 3 looks in a row \(limit 3; no metrics: Prometheus /,
+      /^No usable metrics for 3 looks in a row \(limit 3; no metrics: the metrics provider \(prometheus\) failed\)/,
     );
-    return { rollout, reason: policy.reason as string };
+    // Prometheus' own error (addresses, queries) is in the fault, for those who may control it.
+    const fault = events.find(e => e.action === 'provider-fault');
+    return { rollout, reason: fault.details.error as string };
   }
 
   it('pauses when Prometheus cannot be reached', async () => {

@@ -11,6 +11,7 @@ import {
 import {
   AnalysisInputError,
   AuditEvent,
+  Rollout,
   StatisticsInputError,
   analyze,
   canaryRolloutControlPermission,
@@ -20,8 +21,14 @@ import {
 import express from 'express';
 import Router from 'express-promise-router';
 import { RolloutService, toApi } from '../service/RolloutService';
+import type { RolloutRecord } from '../engine/types';
 import { RolloutStore } from '../store/RolloutStore';
 import { auditPages, streamAudit } from './auditExport';
+import {
+  analysisWithoutProviderErrors,
+  auditWithoutProviderErrors,
+  withoutProviderErrors,
+} from './redaction';
 import {
   actionSchema,
   auditExportQuerySchema,
@@ -94,22 +101,40 @@ export async function createRouter(
     }
   }
 
-  /** The subset of entity refs whose rollouts the caller may read. */
-  async function readableRefs(
+  /** The subset of entity refs on which the caller has `permission`. */
+  async function allowedRefs(
     credentials: BackstageCredentials,
+    permission: ResourcePermission<'catalog-entity'>,
     refs: string[],
   ): Promise<Set<string>> {
     const unique = [...new Set(refs)];
     if (unique.length === 0) return new Set();
     const decisions = await permissions.authorize(
-      unique.map(resourceRef => ({
-        permission: canaryRolloutReadPermission,
-        resourceRef,
-      })),
+      unique.map(resourceRef => ({ permission, resourceRef })),
       { credentials },
     );
     return new Set(
       unique.filter((_, i) => decisions[i].result === AuthorizeResult.ALLOW),
+    );
+  }
+
+  const readableRefs = (credentials: BackstageCredentials, refs: string[]) =>
+    allowedRefs(credentials, canaryRolloutReadPermission, refs);
+
+  /** Rollouts as the caller may see them: providers' error texts only where they may control. */
+  async function visibleRollouts(
+    credentials: BackstageCredentials,
+    rollouts: RolloutRecord[],
+  ): Promise<Rollout[]> {
+    const controllable = await allowedRefs(
+      credentials,
+      canaryRolloutControlPermission,
+      rollouts.map(r => r.entityRef),
+    );
+    return rollouts.map(r =>
+      controllable.has(r.entityRef)
+        ? toApi(r)
+        : withoutProviderErrors(toApi(r)),
     );
   }
 
@@ -167,7 +192,10 @@ export async function createRouter(
           page.items.map(r => r.entityRef),
         );
     res.json({
-      items: page.items.filter(r => allowed.has(r.entityRef)).map(toApi),
+      items: await visibleRollouts(
+        credentials,
+        page.items.filter(r => allowed.has(r.entityRef)),
+      ),
       nextCursor: page.nextCursor,
     });
   });
@@ -181,7 +209,8 @@ export async function createRouter(
       canaryRolloutReadPermission,
       rollout.entityRef,
     );
-    res.json(toApi(rollout));
+    const [visible] = await visibleRollouts(credentials, [rollout]);
+    res.json(visible);
   });
 
   router.post('/rollouts/:id/actions', async (req, res) => {
@@ -211,7 +240,17 @@ export async function createRouter(
       canaryRolloutReadPermission,
       rollout.entityRef,
     );
-    res.json(await store.analysis(id));
+    const analysis = await store.analysis(id);
+    const controllable = await allowedRefs(
+      credentials,
+      canaryRolloutControlPermission,
+      [rollout.entityRef],
+    );
+    res.json(
+      controllable.has(rollout.entityRef)
+        ? analysis
+        : analysisWithoutProviderErrors(analysis),
+    );
   });
 
   // Recomputes the audit hash chains: of one rollout (read permission on its entity), or all.
@@ -232,6 +271,7 @@ export async function createRouter(
   /**
    * Authorizes an audit query and returns what narrows a page of it to the events the caller may
    * read: a query for one entity or one rollout is authorized as a whole, any other event by event.
+   * Providers' error texts stay only where the caller may control the rollout.
    */
   async function auditReader(
     credentials: BackstageCredentials,
@@ -252,13 +292,22 @@ export async function createRouter(
         rollout.entityRef,
       );
     }
-    if (filter.entityRef || filter.rolloutId) return async events => events;
+    const wholeQuery = Boolean(filter.entityRef || filter.rolloutId);
     return async events => {
-      const allowed = await readableRefs(
+      const refs = events.map(e => e.entityRef);
+      const allowed = wholeQuery
+        ? new Set(refs)
+        : await readableRefs(credentials, refs);
+      const controllable = await allowedRefs(
         credentials,
-        events.map(e => e.entityRef),
+        canaryRolloutControlPermission,
+        refs.filter(ref => allowed.has(ref)),
       );
-      return events.filter(e => allowed.has(e.entityRef));
+      return events
+        .filter(e => allowed.has(e.entityRef))
+        .map(e =>
+          controllable.has(e.entityRef) ? e : auditWithoutProviderErrors(e),
+        );
     };
   }
 

@@ -489,7 +489,9 @@ describe('decide: engine ticks', () => {
       rollout = decision.rollout;
     }
     expect(rollout.phase).toBe('Paused');
-    expect(rollout.message).toContain('Prometheus is down');
+    // The provider's own error stays in the rollout's faults, for those who may control it.
+    expect(rollout.message).toContain('the metrics provider (demo) failed');
+    expect(rollout.message).not.toContain('Prometheus is down');
 
     const strict = inStage(0, 'Progressing', {
       strategy: {

@@ -377,11 +377,19 @@ function takeLook(step: Step, look: Look, gate: GateAnswer | undefined) {
   const judged = judgeStage(r, stageTotals, {
     minDurationReached: judging && elapsed >= stage.minDurationMs,
     maxDurationReached: judging && elapsed >= stage.maxDurationMs,
+    // In words every reader may see: the provider's own error is in the rollout's faults.
     error: readable
       ? undefined
-      : look.error ?? 'the metrics provider returned no samples',
+      : look.error
+      ? `the metrics provider (${r.target.metrics}) failed`
+      : 'the metrics provider returned no samples',
   });
-  const { verdicts, decision, reason } = judged;
+  const { decision, reason } = judged;
+  const verdicts = look.error
+    ? judged.verdicts.map(v =>
+        v.verdict === 'error' ? { ...v, detail: look.error } : v,
+      )
+    : judged.verdicts;
   step.lookRecord = { look, stageIndex: r.stageIndex, verdicts };
   step.update({
     analysis: {
@@ -572,9 +580,8 @@ function trackFaults(
   );
   if (started.length === 0 && ended.length === 0) return;
   for (const fault of started) {
-    step.note('provider-fault', `${faultTitle(fault)} fails: ${fault.error}`, {
-      ...fault,
-    });
+    // The error itself goes in the details, which readers without control permission do not see.
+    step.note('provider-fault', `${faultTitle(fault)} fails`, { ...fault });
   }
   const recovered = ended.map(fault => {
     const durationMs = step.now.getTime() - Date.parse(fault.since);

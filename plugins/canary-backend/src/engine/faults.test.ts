@@ -95,7 +95,7 @@ describe('decide: a metrics provider that fails', () => {
     const [first, second, recovered] = decisions;
     expect(first.events[0]).toMatchObject({
       actor: 'engine',
-      reason: `Reading the metrics (demo) fails: ${DOWN}`,
+      reason: 'Reading the metrics (demo) fails',
       details: {
         provider: 'metrics',
         operation: 'read',
@@ -107,13 +107,14 @@ describe('decide: a metrics provider that fails', () => {
     expect(first.rollout.faults).toEqual([first.events[0].details]);
     const message = `Reading the metrics (demo) has failed since ${at(
       INTERVAL,
-    ).toISOString()}: ${DOWN}`;
+    ).toISOString()}`;
     expect(first.rollout.message).toBe(message);
     // While it lasts nothing new is said, but the look is recorded as having no data.
     expect(second.rollout.message).toBe(message);
     expect(second.lookRecord?.verdicts[0]).toMatchObject({
       verdict: 'error',
-      explanation: `No metrics for this look: ${DOWN}`,
+      explanation:
+        'No metrics for this look: the metrics provider (demo) failed',
     });
     expect(second.rollout.analysis.consecutiveNoData).toBe(2);
 
@@ -153,7 +154,7 @@ describe('decide: a metrics provider that fails', () => {
       expect(policy.reason).toBe(
         `No usable metrics for ${max} look${
           max === 1 ? '' : 's'
-        } in a row (limit ${max}; no metrics: ${DOWN}): ${
+        } in a row (limit ${max}; no metrics: the metrics provider (demo) failed): ${
           action === 'pause' ? 'pausing for a decision' : 'rolling back'
         }`,
       );
@@ -254,16 +255,14 @@ describe('decide: a router or workload that cannot be read', () => {
       'workload',
     ]);
     expect(decisions[0].events[0].reason).toBe(
-      `Reading the traffic router (demo) fails: ${apiDown.router}`,
+      'Reading the traffic router (demo) fails',
     );
     expect(decisions[0].rollout.message).toBe(
       `Reading the traffic router (demo) has failed since ${at(
         1000,
-      ).toISOString()}: ${
-        apiDown.router
-      }; Reading the workload (demo) has failed since ${at(
+      ).toISOString()}; Reading the workload (demo) has failed since ${at(
         1000,
-      ).toISOString()}: ${apiDown.workload}`,
+      ).toISOString()}`,
     );
     expect(decisions[1].rollout.stageStartedAt).toBeUndefined();
     // Blind, it keeps deploying the canary (idempotent) but moves no traffic.
@@ -343,13 +342,13 @@ describe('recordActionOutcome: a provider that cannot act', () => {
     );
     expect(actionsOf(first)).toEqual(['provider-fault']);
     expect(first.events[0]).toMatchObject({
-      reason: `Changing the traffic router (demo) fails: ${conflict}`,
-      details: { provider: 'router', operation: 'write' },
+      reason: 'Changing the traffic router (demo) fails',
+      details: { provider: 'router', operation: 'write', error: conflict },
     });
     expect(first.rollout.message).toBe(
       `Changing the traffic router (demo) has failed since ${at(
         1000,
-      ).toISOString()}: ${conflict}`,
+      ).toISOString()}`,
     );
 
     const again = recordActionOutcome(

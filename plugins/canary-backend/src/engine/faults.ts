@@ -23,7 +23,7 @@ export interface FaultChanges {
 /** The rollout's message while `faults` last. */
 export function describeFaults(faults: ProviderFault[]): string {
   return faults
-    .map(f => `${faultTitle(f)} has failed since ${f.since}: ${f.error}`)
+    .map(f => `${faultTitle(f)} has failed since ${f.since}`)
     .join('; ');
 }
 

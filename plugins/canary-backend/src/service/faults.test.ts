@@ -113,8 +113,11 @@ describe.each(databases.eachSupportedId())(
       world.down.metrics = 'metrics store unreachable';
       const first = await tickUntil(id, r => r.analysis.consecutiveNoData > 0);
       expect(first.message).toMatch(
-        /^Reading the metrics \(memory\) has failed since \S+: metrics store unreachable$/,
+        /^Reading the metrics \(memory\) has failed since \S+$/,
       );
+      expect(first.faults).toEqual([
+        expect.objectContaining({ error: 'metrics store unreachable' }),
+      ]);
 
       await restart();
       const paused = await tickUntil(id, r => r.phase !== 'Progressing');
@@ -149,9 +152,15 @@ describe.each(databases.eachSupportedId())(
         .expect(200);
       expect(aborted.body).toMatchObject({
         phase: 'RollingBack',
-        faults: [{ provider: 'router', operation: 'write' }],
+        faults: [
+          {
+            provider: 'router',
+            operation: 'write',
+            error: 'setWeights failed: route is locked by another controller',
+          },
+        ],
         message: expect.stringMatching(
-          /^Changing the traffic router \(memory\) has failed since \S+: setWeights failed: route is locked by another controller$/,
+          /^Changing the traffic router \(memory\) has failed since \S+$/,
         ),
       });
 
@@ -191,7 +200,10 @@ describe.each(databases.eachSupportedId())(
         ],
       });
       expect(waiting.message).toMatch(
-        /^Reading the traffic router \(memory\) has failed since \S+: No traffic router "memory", metrics provider "memory", workload controller "memory" is installed in this backend \(installed: routers none; metrics none; workloads none\)/,
+        /^Reading the traffic router \(memory\) has failed since \S+; Reading the workload \(memory\) has failed since \S+$/,
+      );
+      expect(waiting.faults[0].error).toMatch(
+        /^No traffic router "memory", metrics provider "memory", workload controller "memory" is installed in this backend \(installed: routers none; metrics none; workloads none\)/,
       );
       const aborted = await request(backend.server)
         .post(`/api/canary/rollouts/${id}/actions`)

@@ -158,6 +158,11 @@ export interface MetricVerdict {
   sampleSize?: { baseline: number; canary: number };
   /** One sentence a service owner understands. */
   explanation: string;
+  /**
+   * A look the metrics provider failed: the provider's own error. It can name internal addresses
+   * and queries, so the API shows it only to those who may control the rollout.
+   */
+  detail?: string;
   /** Confidence level of `interval`, e.g. 0.95. */
   confidenceLevel?: number;
   /** Harm beyond which the metric fails (0 by default), in the units of `threshold`. */
@@ -221,8 +226,11 @@ export interface ProviderFault {
   operation: 'read' | 'write';
   /** The provider's kind, from the rollout's target (e.g. `prometheus`, `istio`). */
   kind: string;
-  /** The first failure's message. */
-  error: string;
+  /**
+   * The first failure's message. It can name internal addresses and queries, so the API shows it
+   * only to those who may control the rollout; others see that the provider fails, and since when.
+   */
+  error?: string;
   /** When the first failure was seen. */
   since: string;
 }

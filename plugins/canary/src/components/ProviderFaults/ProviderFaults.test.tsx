@@ -40,6 +40,14 @@ describe('ProviderFaults', () => {
     ]);
   });
 
+  it('says the error is hidden when the backend left it out for a reader', async () => {
+    const { error: _hidden, ...withoutError } = metricsDown;
+    await renderInTestApp(<ProviderFaults faults={[withoutError]} now={NOW} />);
+    expect(screen.getByRole('listitem').textContent).toMatch(
+      /^Reading the metrics \(prometheus\) fails since .+ \(3 minutes ago\) \(its error is shown to those who may control this rollout\)$/,
+    );
+  });
+
   it('shows nothing when every provider answers', async () => {
     await renderInTestApp(
       <>

@@ -9,11 +9,17 @@ import {
 } from '@canary-release/backstage-plugin-canary-common';
 import { formatDateTime, formatRelativeTime } from '../../utils/format';
 
-/** One line per fault: "Reading the metrics (prometheus) fails since …: error". */
+/**
+ * One line per fault: "Reading the metrics (prometheus) fails since …: error". The error is there
+ * for those who may control the rollout; the backend hides it from other readers.
+ */
 function describe(fault: ProviderFault, now: number): string {
-  return `${faultTitle(fault)} fails since ${formatDateTime(
+  const since = `${faultTitle(fault)} fails since ${formatDateTime(
     fault.since,
-  )} (${formatRelativeTime(fault.since, now)}): ${fault.error}`;
+  )} (${formatRelativeTime(fault.since, now)})`;
+  return fault.error === undefined
+    ? `${since} (its error is shown to those who may control this rollout)`
+    : `${since}: ${fault.error}`;
 }
 
 /** The rollout's open faults, and the time their durations are told from. */

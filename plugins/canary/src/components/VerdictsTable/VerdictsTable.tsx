@@ -93,6 +93,11 @@ const columns: TableColumn<Row>[] = [
       <>
         <VerdictStatus verdict={row.verdict} />
         <Typography variant="body2">{row.explanation}</Typography>
+        {row.detail && (
+          <Typography variant="caption" color="textSecondary">
+            {row.detail}
+          </Typography>
+        )}
       </>
     ),
   },
