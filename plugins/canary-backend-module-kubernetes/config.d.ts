@@ -55,6 +55,17 @@ export interface Config {
         /** The cluster's name, for `backstage.io/kubernetes-cluster`. Default `in-cluster`. */
         name?: string;
       };
+      /**
+       * The namespaces canary rollouts may act in, per cluster: a cluster's name (as
+       * `backstage.io/kubernetes-cluster` names it) mapped to a list of namespace names, e.g.
+       * `{ production: [shop, payments] }`. A rollout whose entity points at a namespace not listed
+       * for its cluster is refused (403) at launch, and every change during a rollout is checked
+       * again. Default: none, so nothing is allowed until it is listed here. Kubernetes' own
+       * namespaces (`kube-` prefix) cannot be listed. Inside an allowed namespace, the module
+       * changes only objects labelled `canary.backstage.io/entity` with their entity's mark (see
+       * the module's README).
+       */
+      allowedNamespaces?: { [cluster: string]: string[] };
       /** Timeout of one request to an API server. Default `10s`. */
       requestTimeout?: string | { [unit: string]: number };
       /** Retries of requests answered 429, 5xx, or not answered (timeouts, refused connections). */

@@ -106,6 +106,61 @@ export interface Config {
      * with the annotation `canary.backstage.io/preset`; a launch request with `preset`.
      */
     presets?: { [name: string]: CanaryStrategyConfig };
+    /**
+     * The platform's policy over every rollout (see "Platform policy" in the README). The floors
+     * apply to the strategy a rollout runs with, whoever chose it: `defaults` and every preset
+     * must meet them (the backend does not start otherwise), and a launch request whose
+     * `strategy` breaks one is refused (403) naming the rule. Without a floor, nothing is
+     * enforced there.
+     */
+    policy?: {
+      /** Stages below 100 % of traffic that every strategy has at least. */
+      minStages?: number;
+      /** The shortest `minDuration` any stage may have, e.g. `5m`. */
+      minStageDuration?: string;
+      /** The largest weight (percent) of the first stage. */
+      maxFirstStageWeight?: number;
+      /**
+       * A user approves before the canary gets this percentage of traffic or more (2-100): the
+       * first stage at or above it must exist, must not be the first stage, and must have
+       * `requireApproval`.
+       */
+      requireApprovalFrom?: number;
+      /**
+       * Metrics every strategy must judge, of this kind and direction and critical (a regression
+       * rolls back), with limits at most these. An absent margin or ceiling in the strategy is
+       * no limit, so it breaks a maximum set here.
+       */
+      metrics?: Array<{
+        name: string;
+        kind: 'proportion' | 'count' | 'distribution' | 'gauge';
+        /** Default `lower-is-better`. */
+        direction?: 'lower-is-better' | 'higher-is-better';
+        /** The largest `margin` (proportions, counts, distributions). */
+        maxMargin?: number;
+        /** The largest `rollbackMargin` (proportions, counts, distributions). */
+        maxRollbackMargin?: number;
+        /** The largest `maxRate` (proportions). */
+        maxRate?: number;
+        /** The largest `maxRatio` (proportions). */
+        maxRatio?: number;
+        /** The largest `max` (distributions). */
+        max?: number;
+      }>;
+      /**
+       * The strategy fields a launch request may set at all: `stages`, `dedicatedBaseline`,
+       * `progressDeadline`, `webhooks`, and each analysis setting as `analysis.<name>` (e.g.
+       * `analysis.metrics`). Sending any of them also needs the permission
+       * `canary.rollout.override`; choosing a preset needs only `canary.rollout.launch`.
+       * Default: `[webhooks]` (their URLs are bounded by `canary.webhooks.allowedUrlPrefixes`).
+       */
+      overridable?: string[];
+      /**
+       * Separation of duties: whoever launched a rollout cannot pass its approval gates (with
+       * `approve`, or a `promote`/`promote-full` that skips one). Default false.
+       */
+      approverMustDiffer?: boolean;
+    };
     engine?: {
       /** How often the engine looks at active rollouts, e.g. `5s`. Default 5s. */
       tickInterval?: string;
@@ -148,6 +203,26 @@ export interface Config {
        */
       allowedUrlPrefixes?: string[];
     };
+    /**
+     * `POST /analyze`, the stateless judge: it runs on worker threads, so that a large request
+     * does not hold the event loop every route shares.
+     */
+    analyze?: {
+      /** How many analyses run at once, each on a thread of its own. Default: CPU cores - 1, at least 1. */
+      maxThreads?: number;
+      /** How many more wait for a thread; beyond, 503 with Retry-After. Default 8. */
+      maxQueue?: number;
+      /**
+       * Each caller (user entity ref or service subject) may send this many analyses per window,
+       * counted in each backend replica; beyond, 429 with Retry-After.
+       */
+      rateLimit?: {
+        /** Default 30. */
+        requests?: number;
+        /** A duration of at least 1s, e.g. `1m`. Default 1m. */
+        window?: string;
+      };
+    };
     retention?: {
       /**
        * How long measurements and verdicts (the analysis charts) are kept, by the time they were
@@ -156,6 +231,23 @@ export interface Config {
        * Default 30d.
        */
       measurements?: string;
+    };
+    /** The audit trail's keyed chain (`GET /api/canary/audit/verify`). */
+    audit?: {
+      /**
+       * The key of the chain (HMAC-SHA256), at least 32 characters: whoever holds it can reseal
+       * edited events, so keep it out of the database's reach (e.g. `${CANARY_AUDIT_SECRET}`) and
+       * never change it (events sealed with the old key would no longer verify). Required when
+       * NODE_ENV is `production`; elsewhere its absence means a public development key, with a
+       * warning at startup.
+       * @visibility secret
+       */
+      secret?: string;
+      /**
+       * How often the chain's head (sequence number and MAC) is sent to the auditor service, when
+       * it moved since the last time, e.g. `10m`. Default 10m.
+       */
+      checkpointInterval?: string;
     };
   };
 }

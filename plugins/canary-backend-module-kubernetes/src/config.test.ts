@@ -34,7 +34,44 @@ describe('readModuleSettings', () => {
         container: undefined,
         scaling: { mode: 'proportional', minReplicas: 1 },
       },
+      allowedNamespaces: new Map(),
     });
+  });
+
+  it('reads the allowed namespaces per cluster, and refuses what is no namespace or Kubernetes’ own', () => {
+    expect(
+      withKubernetes({
+        allowedNamespaces: {
+          production: ['shop', 'payments'],
+          'eu.staging': ['shop'],
+          dev: [],
+        },
+      }).allowedNamespaces,
+    ).toEqual(
+      new Map([
+        ['production', new Set(['shop', 'payments'])],
+        ['eu.staging', new Set(['shop'])],
+        ['dev', new Set()],
+      ]),
+    );
+    expect(() =>
+      withKubernetes({ allowedNamespaces: { production: 'shop' } }),
+    ).toThrow(
+      'Invalid config canary.kubernetes.allowedNamespaces.production: expected a list of namespace names',
+    );
+    expect(() =>
+      withKubernetes({ allowedNamespaces: { production: ['Shop_1'] } }),
+    ).toThrow(
+      'Invalid config canary.kubernetes.allowedNamespaces.production: "Shop_1" is not a namespace name',
+    );
+    expect(() =>
+      withKubernetes({ allowedNamespaces: { production: ['kube-system'] } }),
+    ).toThrow(
+      "Invalid config canary.kubernetes.allowedNamespaces.production: kube-system is one of Kubernetes' own namespaces (kube- prefix); canary releases cannot act there",
+    );
+    expect(() => withKubernetes({ allowedNamespaces: ['shop'] })).toThrow(
+      'Invalid config canary.kubernetes.allowedNamespaces: expected an object of cluster name: [namespaces]',
+    );
   });
 
   it('reads the clusters of the Kubernetes plugin’s config entries, as that plugin does', () => {

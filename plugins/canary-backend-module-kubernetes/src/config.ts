@@ -36,12 +36,17 @@ export interface ModuleSettings {
   istioApiVersion: 'v1' | 'v1beta1';
   routing: RoutingSettings;
   workload: { container?: string; scaling: ScalingSettings };
+  /** `canary.kubernetes.allowedNamespaces`: per cluster name, the namespaces rollouts may act in. */
+  allowedNamespaces: Map<string, Set<string>>;
 }
 
 /** The header that sends a request to the canary unless `routing.requestMatches` says otherwise. */
 export const DEFAULT_REQUEST_MATCHES: RequestCondition[] = [
   { kind: 'header', name: 'canary', value: 'true' },
 ];
+
+/** A namespace name: a DNS-1123 label. */
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /** An HTTP header or cookie name (an RFC 9110 token). */
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -236,6 +241,45 @@ function readScaling(config: Config | undefined): ScalingSettings {
 }
 
 /**
+ * `canary.kubernetes.allowedNamespaces`: a list of namespace names per cluster name. Kubernetes'
+ * own namespaces (`kube-system`, `kube-public`, ... : the `kube-` prefix is reserved) cannot be
+ * listed: no canary release has business there.
+ */
+function readAllowedNamespaces(
+  config: Config | undefined,
+): Map<string, Set<string>> {
+  const path = 'canary.kubernetes.allowedNamespaces';
+  // Read raw: cluster names may hold dots, which config paths would take as nesting.
+  const value = config?.getOptional('allowedNamespaces') ?? {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalid(path, 'expected an object of cluster name: [namespaces]');
+  }
+  const allowed = new Map<string, Set<string>>();
+  for (const [cluster, namespaces] of Object.entries(value)) {
+    const key = `${path}.${cluster}`;
+    if (!Array.isArray(namespaces)) {
+      throw invalid(key, 'expected a list of namespace names');
+    }
+    for (const namespace of namespaces) {
+      if (typeof namespace !== 'string' || !NAMESPACE.test(namespace)) {
+        throw invalid(
+          key,
+          `${JSON.stringify(namespace)} is not a namespace name`,
+        );
+      }
+      if (namespace.startsWith('kube-')) {
+        throw invalid(
+          key,
+          `${namespace} is one of Kubernetes' own namespaces (kube- prefix); canary releases cannot act there`,
+        );
+      }
+    }
+    allowed.set(cluster, new Set(namespaces as string[]));
+  }
+  return allowed;
+}
+
+/**
  * Reads and checks this module's config: the clusters (Backstage's Kubernetes config, a kubeconfig
  * file, the cluster the backend runs in) and `canary.kubernetes`. Throws an error naming the key
  * on invalid values.
@@ -316,5 +360,6 @@ export function readModuleSettings(root: Config): ModuleSettings {
       container: config?.getOptionalString('workload.container'),
       scaling: readScaling(config?.getOptionalConfig('workload.scaling')),
     },
+    allowedNamespaces: readAllowedNamespaces(config),
   };
 }

@@ -3,6 +3,7 @@ import request from 'supertest';
 import { Engine, startEngine } from './__testUtils__/engine';
 import {
   TestCluster,
+  allowing,
   moduleConfig,
   objectPath,
   registryFor,
@@ -111,6 +112,7 @@ describe.each(testServers)(
               initialBackoff: '5ms',
               maxBackoff: '1500ms',
             },
+            ...allowing(engine.namespace),
           },
         ),
       );
@@ -182,7 +184,11 @@ describe.each(testServers)(
       expect(stuck.stageStartedAt).toBeUndefined();
       expect(stuck.message).toBe(failing.message);
       expect(stuck.message).toMatch(
-        /^Changing the traffic router \(istio\) has failed since \S+: setWeights failed: The weights of VirtualService \S+\/shop in Kubernetes cluster "test" did not verify after the write: wanted 90\/10 \(stable\/canary\), read back 100\/0/,
+        /^Changing the traffic router \(istio\) has failed since \S+$/,
+      );
+      // The API server's own words are in the fault, for those who may control the rollout.
+      expect(stuck.faults[0].error).toMatch(
+        /^setWeights failed: The weights of VirtualService \S+\/shop in Kubernetes cluster "test" did not verify after the write: wanted 90\/10 \(stable\/canary\), read back 100\/0/,
       );
       expect(await engine.weightsInVirtualService()).toEqual([100, 0]);
 
@@ -207,8 +213,16 @@ describe.each(testServers)(
       const blind = await engine.getRollout(id);
       expect(blind.phase).toBe('Progressing');
       expect(blind.message).toMatch(
-        /^Reading the traffic router \(istio\) has failed since \S+: Kubernetes cluster "test" did not answer the get of VirtualService \S+\/shop: .*ECONNREFUSED.*; Reading the workload \(kubernetes\) has failed since \S+: Kubernetes cluster "test" did not answer the get of Deployment \S+\/shop(-canary|-baseline)?: .*ECONNREFUSED/,
+        /^Reading the traffic router \(istio\) has failed since \S+; Reading the workload \(kubernetes\) has failed since \S+$/,
       );
+      expect(blind.faults.map((f: { error: string }) => f.error)).toEqual([
+        expect.stringMatching(
+          /^Kubernetes cluster "test" did not answer the get of VirtualService \S+\/shop: .*ECONNREFUSED/,
+        ),
+        expect.stringMatching(
+          /^Kubernetes cluster "test" did not answer the get of Deployment \S+\/shop(-canary|-baseline)?: .*ECONNREFUSED/,
+        ),
+      ]);
 
       // The canary regresses: the look (metrics are not on that server) rolls back, blind.
       engine.metrics.canaryErrorRate = 0.2;
@@ -268,7 +282,10 @@ describe.each(testServers)(
       await ticks(2);
       expect(conflicting).toMatchObject({ phase: 'RollingBack' });
       expect(conflicting.message).toMatch(
-        /^Changing the traffic router \(istio\) has failed since \S+: setWeights failed: VirtualService \S+\/shop in Kubernetes cluster "test" kept changing while the canary engine wrote it \(409 Conflict\)/,
+        /^Changing the traffic router \(istio\) has failed since \S+$/,
+      );
+      expect(conflicting.faults[0].error).toMatch(
+        /^setWeights failed: VirtualService \S+\/shop in Kubernetes cluster "test" kept changing while the canary engine wrote it \(409 Conflict\)/,
       );
       expect(await engine.weightsInVirtualService()).toEqual([90, 10]);
 
@@ -340,8 +357,10 @@ describe.each(testServers)(
       const events = await engine.audit(id);
       expect(count(events, 'fail')).toBe(1);
       expect(faultsIn(events)).toEqual(['provider-fault write workload']);
-      expect(events.find(e => e.action === 'provider-fault').reason).toMatch(
-        /^Changing the workload \(kubernetes\) fails: setStableVersion failed: Kubernetes cluster "test" answered 500 to the patch of Deployment \S+\/shop: injected 500/,
+      const fault = events.find(e => e.action === 'provider-fault');
+      expect(fault.reason).toBe('Changing the workload (kubernetes) fails');
+      expect(fault.details.error).toMatch(
+        /^setStableVersion failed: Kubernetes cluster "test" answered 500 to the patch of Deployment \S+\/shop: injected 500/,
       );
       expect(
         (await engine.deployment('shop')).spec.template.spec.containers[0]

@@ -6,7 +6,10 @@ import {
   canaryProvidersExtensionPoint,
 } from '@canary-release/backstage-plugin-canary-node';
 import {
+  OWNED_BY_TEST_ENTITY,
+  TEST_ENTITY,
   TestCluster,
+  allowing,
   createNamespace,
   createObject,
   markRolledOut,
@@ -83,7 +86,7 @@ describe('canaryModuleKubernetes', () => {
       );
       await markRolledOut(cluster, namespace, 'shop');
       await createObject(cluster, HTTP_ROUTES, namespace, {
-        metadata: { name: 'shop-route' },
+        metadata: { name: 'shop-route', labels: OWNED_BY_TEST_ENTITY },
         spec: {
           rules: [
             {
@@ -96,7 +99,7 @@ describe('canaryModuleKubernetes', () => {
         },
       });
       const { backend, routers, workloads, metrics } = await start(
-        moduleConfig(cluster),
+        moduleConfig(cluster, {}, allowing(namespace)),
       );
       expect([...routers.keys()]).toEqual(['istio', 'gateway-api']);
       expect([...workloads.keys()]).toEqual(['kubernetes']);
@@ -108,7 +111,14 @@ describe('canaryModuleKubernetes', () => {
         routerObject: 'shop-route',
         metrics: 'prometheus',
         workload: 'kubernetes',
+        entityRef: TEST_ENTITY,
       };
+      await expect(
+        routers.get('gateway-api')!.checkTarget!(target),
+      ).resolves.toBeUndefined();
+      await expect(
+        workloads.get('kubernetes')!.checkTarget!(target),
+      ).resolves.toBeUndefined();
       await expect(
         routers.get('gateway-api')!.getWeights(target),
       ).resolves.toEqual({ stable: 70, canary: 30 });

@@ -3,7 +3,10 @@ import {
   createBackendModule,
 } from '@backstage/backend-plugin-api';
 import { canaryProvidersExtensionPoint } from '@canary-release/backstage-plugin-canary-node';
-import { ClusterRegistry } from './clusters/ClusterRegistry';
+import {
+  ALLOWED_NAMESPACES_RULE,
+  ClusterRegistry,
+} from './clusters/ClusterRegistry';
 import { readModuleSettings } from './config';
 import { loadKubernetesClient } from './kube/loadClient';
 import {
@@ -25,7 +28,8 @@ import {
  * canary engine, for the clusters of Backstage's Kubernetes config
  * (`kubernetes.clusterLocatorMethods`), of `canary.kubernetes.kubeconfig` and of
  * `canary.kubernetes.inCluster`. Registers nothing when no cluster is configured; invalid config
- * fails the backend's startup with an error naming the key.
+ * fails the backend's startup with an error naming the key. Rollouts act only in the namespaces
+ * of `canary.kubernetes.allowedNamespaces`, on objects that carry their entity's ownership mark.
  *
  * @public
  */
@@ -54,6 +58,15 @@ export const canaryModuleKubernetes = createBackendModule({
           );
           return;
         }
+        for (const name of settings.allowedNamespaces.keys()) {
+          if (!clusters.names.includes(name)) {
+            logger.warn(
+              `canary.kubernetes.allowedNamespaces names "${name}", which is no cluster of the canary module (clusters: ${clusters.names.join(
+                ', ',
+              )})`,
+            );
+          }
+        }
         const routerOptions = {
           routing: settings.routing,
           conflictAttempts: settings.conflictAttempts,
@@ -76,10 +89,21 @@ export const canaryModuleKubernetes = createBackendModule({
             conflictAttempts: settings.conflictAttempts,
           }),
         );
+        const namespaces = clusters.names.map(
+          name =>
+            `${name}: ${
+              [...(settings.allowedNamespaces.get(name) ?? [])].join(', ') ||
+              'none'
+            }`,
+        );
         logger.info(
           `Canary Kubernetes providers (routers ${ISTIO_ROUTER_KIND}, ${GATEWAY_API_ROUTER_KIND}; workload ${KUBERNETES_WORKLOAD_KIND}) for clusters ${clusters.names.join(
             ', ',
-          )} (default ${clusters.names[0]})`,
+          )} (default ${
+            clusters.names[0]
+          }); namespaces allowed (${ALLOWED_NAMESPACES_RULE}): ${namespaces.join(
+            '; ',
+          )}`,
         );
       },
     });

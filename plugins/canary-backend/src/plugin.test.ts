@@ -413,7 +413,11 @@ describe('canary routes', () => {
     const verified = await request(server)
       .get(`/api/canary/audit/verify?rolloutId=${id}`)
       .expect(200);
-    expect(verified.body).toEqual({ ok: true, checked: 7 });
+    expect(verified.body).toMatchObject({
+      ok: true,
+      complete: true,
+      checked: 7,
+    });
     await request(server)
       .get('/api/canary/audit/verify?rolloutId=nope')
       .expect(400);

@@ -8,13 +8,20 @@ import { canaryProvidersExtensionPoint } from '@canary-release/backstage-plugin-
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
 import { signalsServiceRef } from '@backstage/plugin-signals-node';
+import { Analyzer, readAnalyzerSettings } from './analyze/Analyzer';
 import { createRouter } from './api/router';
 import { parse } from './api/schemas';
 import { OutboxDispatcher } from './hooks/OutboxDispatcher';
 import { readHookSettings } from './hooks/settings';
 import { ProviderRegistry } from './service/providers';
 import { RolloutService } from './service/RolloutService';
+import {
+  announceAuditStart,
+  checkpointAudit,
+  readAuditKey,
+} from './store/auditSetup';
 import { RolloutStore } from './store/RolloutStore';
+import { checkConfiguredStrategies, policySchema } from './strategy/policy';
 import {
   BUILT_IN_STRATEGY,
   parseDuration,
@@ -28,6 +35,8 @@ const DEFAULT_TICK_INTERVAL = '5s';
 const DEFAULT_TICK_TIMEOUT_INTERVALS = 6;
 /** How long measurements and verdicts are kept unless `canary.retention.measurements` says. */
 const DEFAULT_MEASUREMENT_RETENTION = '30d';
+/** How often the audit chain's head goes to the auditor unless `canary.audit.checkpointInterval` says. */
+const DEFAULT_AUDIT_CHECKPOINT_INTERVAL = '10m';
 
 /**
  * The canary backend plugin: the engine (a scheduled tick), its store and the `/api/canary` routes.
@@ -51,6 +60,7 @@ export const canaryPlugin = createBackendPlugin({
         permissions: coreServices.permissions,
         permissionsRegistry: coreServices.permissionsRegistry,
         auditor: coreServices.auditor,
+        lifecycle: coreServices.lifecycle,
         catalog: catalogServiceRef,
         notifications: notificationService,
         signals: signalsServiceRef,
@@ -79,6 +89,21 @@ export const canaryPlugin = createBackendPlugin({
             ),
           ]),
         );
+        // Platform config is trusted, but must be coherent: its strategies meet its own floors.
+        const policy = parse(
+          policySchema,
+          config.getOptional('canary.policy') ?? {},
+          'canary.policy in app-config',
+        );
+        checkConfiguredStrategies(policy, {
+          'canary.defaults': defaults,
+          ...Object.fromEntries(
+            Object.entries(presets).map(([name, preset]) => [
+              `canary.presets.${name}`,
+              preset,
+            ]),
+          ),
+        });
         const tickMs = readDuration(
           config,
           'canary.engine.tickInterval',
@@ -96,7 +121,26 @@ export const canaryPlugin = createBackendPlugin({
         );
 
         deps.permissionsRegistry.addPermissions(canaryPermissions);
-        const store = await RolloutStore.create(deps.database);
+        const audit = readAuditKey(config);
+        const checkpointMs = readDuration(
+          config,
+          'canary.audit.checkpointInterval',
+          DEFAULT_AUDIT_CHECKPOINT_INTERVAL,
+        );
+        if (checkpointMs <= 0) {
+          throw new Error(
+            'canary.audit.checkpointInterval must be longer than 0',
+          );
+        }
+        if (audit.development) {
+          logger.warn(
+            'canary.audit.secret is not set: the audit trail is keyed with the public development key, so it is not tamper-evident (production refuses to start like this)',
+          );
+        }
+        const store = await RolloutStore.create(deps.database, audit.key);
+        if (store.auditStarted) {
+          await announceAuditStart(store.auditStarted, deps.auditor, logger);
+        }
         const service = new RolloutService({
           store,
           providers,
@@ -105,6 +149,7 @@ export const canaryPlugin = createBackendPlugin({
           logger,
           defaults,
           presets,
+          policy,
           hooks: readHookSettings(config),
           tickConcurrency: readTickConcurrency(config),
           signals: deps.signals,
@@ -137,6 +182,18 @@ export const canaryPlugin = createBackendPlugin({
           fn: () => dispatcher.dispatch(),
         });
 
+        // The chain's head, outside the database: removing or resealing events up to a sent head
+        // shows against the auditor's log.
+        await scheduler.scheduleTask({
+          id: 'canary-audit-checkpoint',
+          scope: 'global',
+          frequency: { milliseconds: checkpointMs },
+          timeout: { minutes: 1 },
+          fn: async () => {
+            await checkpointAudit(store.audit, deps.auditor, new Date());
+          },
+        });
+
         // A zero retention keeps measurements forever. The audit trail is never pruned.
         if (retentionMs > 0) {
           await scheduler.scheduleTask({
@@ -154,12 +211,16 @@ export const canaryPlugin = createBackendPlugin({
           });
         }
 
+        const analyzer = new Analyzer(readAnalyzerSettings(config));
+        deps.lifecycle.addShutdownHook(() => analyzer.close());
+
         httpRouter.use(
           await createRouter({
             httpAuth: deps.httpAuth,
             permissions: deps.permissions,
             service,
             store,
+            analyzer,
           }),
         );
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });

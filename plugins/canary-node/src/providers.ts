@@ -13,6 +13,8 @@ import type {
 export interface TrafficRouter {
   setWeights(target: RolloutTarget, weights: Weights): Promise<void>;
   getWeights(target: RolloutTarget): Promise<Weights>;
+  /** See {@link WorkloadController.checkTarget}. */
+  checkTarget?(target: RolloutTarget): Promise<void>;
 }
 
 /** The versions a workload runs and whether they are ready to take traffic. @public */
@@ -45,6 +47,13 @@ export interface WorkloadController {
   removeCanary(target: RolloutTarget): Promise<void>;
   /** Makes the stable workload run `version` (the promotion). */
   setStableVersion(target: RolloutTarget, version: string): Promise<void>;
+  /**
+   * Called at launch, before any other call: throws a TargetRefusedError when the provider will
+   * not act on the target (a rule of its configuration, an ownership mark), so the launch is
+   * refused with a 403 instead of a rollout that cannot run. A provider checks again before each
+   * change it makes, as its rules can change while a rollout runs.
+   */
+  checkTarget?(target: RolloutTarget): Promise<void>;
 }
 
 /** @public */

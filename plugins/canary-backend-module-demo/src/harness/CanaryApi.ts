@@ -38,8 +38,13 @@ export class CanaryApi {
     return this.all<AuditEvent>('/audit?limit=1000');
   }
 
-  async verifyAudit(): Promise<{ ok: boolean; checked: number }> {
-    return this.request('GET', '/audit/verify');
+  /** The whole chain from its start (up to 10,000 events, which a harness run stays under). */
+  async verifyAudit(): Promise<{
+    ok: boolean;
+    complete: boolean;
+    checked: number;
+  }> {
+    return this.request('GET', '/audit/verify?full=true');
   }
 
   async analysis(id: string): Promise<RolloutAnalysis> {

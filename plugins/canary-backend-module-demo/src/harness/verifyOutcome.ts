@@ -70,7 +70,7 @@ export async function verifyOutcome(options: {
   problems.push(...repeatedTransitions(events));
   problems.push(...trailsEndInStoredPhase(rollouts, events));
   const chain = await api.verifyAudit();
-  if (!chain.ok || chain.checked !== events.length) {
+  if (!chain.ok || !chain.complete || chain.checked !== events.length) {
     problems.push(
       `audit chain: ${JSON.stringify(chain)} for ${events.length} events`,
     );

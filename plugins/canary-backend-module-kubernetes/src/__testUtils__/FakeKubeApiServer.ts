@@ -7,7 +7,7 @@ import { PatchError, applyJsonPatch, applyMergePatch } from './patches';
 /**
  * An in-process stand-in for kube-apiserver, on 127.0.0.1 over plain HTTP, implementing just what
  * the module and its tests use, the way kube-apiserver 1.20 does it (the contract suite runs the
- * same cases against both): namespaces; Deployments with `/status` and `/scale`; Istio
+ * same cases against both): namespaces (`default` and `kube-*` exist from the start); Deployments with `/status` and `/scale`; Istio
  * VirtualServices (v1 and v1beta1 of one stored object) and Gateway API HTTPRoutes with
  * `/status`. It keeps resourceVersion and generation, answers 409 when a write carries a stale
  * resourceVersion, takes JSON Patch and merge patch (415 for other content types, 422 when a patch
@@ -94,7 +94,13 @@ const MERGE_PATCH = 'application/merge-patch+json';
 export class FakeKubeApiServer {
   /** Every request, in order. */
   readonly requests: RecordedRequest[] = [];
-  private readonly namespaces = new Set<string>();
+  /** Those a new cluster has, as on a real server. */
+  private readonly namespaces = new Set([
+    'default',
+    'kube-system',
+    'kube-public',
+    'kube-node-lease',
+  ]);
   private readonly objects = new Map<string, StoredObject>();
   private resourceVersion = 100;
 

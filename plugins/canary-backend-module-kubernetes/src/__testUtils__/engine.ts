@@ -5,14 +5,20 @@ import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 // eslint-disable-next-line @backstage/no-mixed-plugin-imports
 import canaryBackend from '@canary-release/backstage-plugin-canary-backend';
 // eslint-disable-next-line @backstage/no-mixed-plugin-imports
-import type { TestScheduler } from '@canary-release/backstage-plugin-canary-backend/testUtils';
+import {
+  OVERRIDE_ANY_POLICY,
+  type TestScheduler,
+} from '@canary-release/backstage-plugin-canary-backend/testUtils';
 import { canaryProvidersExtensionPoint } from '@canary-release/backstage-plugin-canary-node';
 import type { FaultProxy } from '@canary-release/backstage-plugin-canary-node/testUtils';
 import request from 'supertest';
 import { DEPLOYMENTS, Deployment, virtualServices } from '../kube/resources';
 import { canaryModuleKubernetes } from '../module';
 import {
+  OWNED_BY_TEST_ENTITY,
+  TEST_ENTITY,
   TestCluster,
+  allowing,
   createNamespace,
   createObject,
   findObject,
@@ -100,14 +106,17 @@ function memoryMetricsModule(
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
 /**
- * Starts the engine on `cluster` through `proxy`, in a new namespace holding the stable
- * Deployment `shop` (1.0.0, rolled out) and its VirtualService at 100/0. `canaryKubernetes`
- * overrides `canary.kubernetes` (fast retries by default).
+ * Starts the engine on `cluster` through `proxy`, in a new namespace (the only one
+ * `allowedNamespaces` lists) holding the stable Deployment `shop` (1.0.0, rolled out) and its
+ * VirtualService at 100/0, both marked as the entity's. `canaryKubernetes` overrides
+ * `canary.kubernetes` (fast retries by default); `entityNamespace` is the namespace the entity's
+ * annotation names instead of the new one.
  */
 export async function startEngine(
   cluster: TestCluster,
   proxy: FaultProxy,
   canaryKubernetes: object = {},
+  options: { entityNamespace?: string } = {},
 ) {
   const namespace = await createNamespace(cluster, 'canary-e2e');
   await createObject(
@@ -118,7 +127,7 @@ export async function startEngine(
   );
   await markRolledOut(cluster, namespace, 'shop');
   await createObject(cluster, VS, namespace, {
-    metadata: { name: 'shop' },
+    metadata: { name: 'shop', labels: OWNED_BY_TEST_ENTITY },
     spec: {
       hosts: ['shop'],
       http: [
@@ -140,7 +149,11 @@ export async function startEngine(
       .route.map((r: any) => r.weight);
   const metrics = { canaryErrorRate: 0 };
   const scheduler = mockServices.scheduler() as unknown as TestScheduler;
-  const config = moduleConfig(cluster, { proxy }, canaryKubernetes);
+  const config = moduleConfig(
+    cluster,
+    { proxy },
+    { ...allowing(namespace), ...canaryKubernetes },
+  );
   const backend = await startTestBackend({
     features: [
       canaryBackend,
@@ -156,7 +169,8 @@ export async function startEngine(
               name: 'shop',
               annotations: {
                 'backstage.io/kubernetes-id': 'shop',
-                'backstage.io/kubernetes-namespace': namespace,
+                'backstage.io/kubernetes-namespace':
+                  options.entityNamespace ?? namespace,
                 'backstage.io/kubernetes-cluster': 'test',
                 'canary.backstage.io/router': 'istio',
                 'canary.backstage.io/metrics': 'memory',
@@ -175,7 +189,12 @@ export async function startEngine(
       mockServices.rootConfig.factory({
         data: {
           ...config,
-          canary: { ...config.canary, presets: { compressed: COMPRESSED } },
+          canary: {
+            // Some tests launch with strategy overrides, which the default policy refuses.
+            policy: OVERRIDE_ANY_POLICY,
+            ...config.canary,
+            presets: { compressed: COMPRESSED },
+          },
         },
       }),
     ],
@@ -231,7 +250,7 @@ export async function startEngine(
       const res = await request(backend.server)
         .post('/api/canary/rollouts')
         .send({
-          entityRef: 'component:default/shop',
+          entityRef: TEST_ENTITY,
           canaryVersion: version,
           ...(strategy && { strategy }),
         });

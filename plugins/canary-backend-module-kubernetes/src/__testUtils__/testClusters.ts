@@ -7,6 +7,7 @@ import { ClusterRegistry } from '../clusters/ClusterRegistry';
 import { readModuleSettings } from '../config';
 import { loadKubernetesClient } from '../kube/loadClient';
 import { DEPLOYMENTS, Deployment, ResourceType } from '../kube/resources';
+import { ENTITY_LABEL, entityMark } from '../ownership';
 import { FakeKubeApiServer } from './FakeKubeApiServer';
 import { FaultProxy } from '@canary-release/backstage-plugin-canary-node/testUtils';
 
@@ -264,7 +265,18 @@ export async function markRolledOut(
   );
 }
 
-/** A stable Deployment as a service owner writes it: pods labelled with their arm. */
+/** The entity the suites release: their objects carry its ownership mark. */
+export const TEST_ENTITY = 'component:default/shop';
+
+/** The label that marks an object as TEST_ENTITY's. */
+export const OWNED_BY_TEST_ENTITY = {
+  [ENTITY_LABEL]: entityMark(TEST_ENTITY),
+};
+
+/**
+ * A stable Deployment as a service owner writes it: pods labelled with their arm, the Deployment
+ * with the ownership mark of TEST_ENTITY.
+ */
 export function stableDeployment(
   name: string,
   image: string,
@@ -272,7 +284,10 @@ export function stableDeployment(
 ): object {
   const labels = { app: name, 'canary.backstage.io/arm': 'stable' };
   return {
-    metadata: { name, labels: { app: name, team: 'shop' } },
+    metadata: {
+      name,
+      labels: { app: name, team: 'shop', ...OWNED_BY_TEST_ENTITY },
+    },
     spec: {
       replicas,
       selector: { matchLabels: labels },
@@ -323,7 +338,15 @@ export const FAST_RETRIES = {
   retries: { attempts: 3, initialBackoff: '5ms', maxBackoff: '20ms' },
 };
 
-/** App config with one cluster `test` and `canary.kubernetes` as given (fast retries by default). */
+/** `canary.kubernetes` that opens `namespaces` of the cluster `test` to rollouts. */
+export function allowing(...namespaces: string[]) {
+  return { allowedNamespaces: { test: namespaces } };
+}
+
+/**
+ * App config with one cluster `test` and `canary.kubernetes` as given (fast retries by default;
+ * no namespace allowed unless `allowing` says).
+ */
 export function moduleConfig(
   cluster: TestCluster,
   access: ClusterAccess = {},

@@ -1,12 +1,13 @@
 import { NotFoundError } from '@backstage/errors';
+import { TargetRefusedError } from '@canary-release/backstage-plugin-canary-node';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { registryFor } from '../__testUtils__/testClusters';
 
-const target = (cluster?: string) => ({
+const target = (cluster?: string, namespace = 'shop') => ({
   cluster,
-  namespace: 'default',
+  namespace,
   name: 'shop',
   router: 'istio',
   metrics: 'prometheus',
@@ -29,6 +30,13 @@ const configured = (...names: string[]) => ({
         ],
       },
     ],
+  },
+  canary: {
+    kubernetes: {
+      allowedNamespaces: Object.fromEntries(
+        names.map(name => [name, ['shop']]),
+      ),
+    },
   },
 });
 
@@ -76,6 +84,32 @@ describe('ClusterRegistry', () => {
     );
     expect(() => clusters.clientFor(target('eks'))).toThrow(
       'Kubernetes cluster "eks" cannot be used by the canary module: its auth provider is aws; the canary module supports serviceAccount only',
+    );
+  });
+
+  it('hands out a client only for a namespace canary.kubernetes.allowedNamespaces lists for the cluster', async () => {
+    const { clusters } = await registryFor({
+      ...configured('prod', 'staging', 'dev'),
+      canary: {
+        kubernetes: {
+          allowedNamespaces: { prod: ['shop', 'payments'], staging: [] },
+        },
+      },
+    });
+    expect(clusters.clientFor(target('prod', 'payments')).cluster).toBe('prod');
+    expect(clusters.clientFor(target(undefined, 'shop')).cluster).toBe('prod');
+    expect(() => clusters.clientFor(target('prod', 'kube-system'))).toThrow(
+      TargetRefusedError,
+    );
+    expect(() => clusters.clientFor(target('prod', 'kube-system'))).toThrow(
+      'Canary releases may not act in namespace "kube-system" of Kubernetes cluster "prod": it is not listed in canary.kubernetes.allowedNamespaces.prod (listed: shop, payments) (rule: canary.kubernetes.allowedNamespaces)',
+    );
+    // A namespace allowed in one cluster is not allowed in another.
+    expect(() => clusters.clientFor(target('staging', 'shop'))).toThrow(
+      'it is not listed in canary.kubernetes.allowedNamespaces.staging (listed: none)',
+    );
+    expect(() => clusters.clientFor(target('dev', 'shop'))).toThrow(
+      'it is not listed in canary.kubernetes.allowedNamespaces.dev (listed: none)',
     );
   });
 

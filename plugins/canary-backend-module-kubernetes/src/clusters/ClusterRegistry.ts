@@ -1,4 +1,5 @@
 import { NotFoundError } from '@backstage/errors';
+import { TargetRefusedError } from '@canary-release/backstage-plugin-canary-node';
 import { SERVICEACCOUNT_CA_PATH } from '@backstage/plugin-kubernetes-common';
 import type { RolloutTarget } from '@canary-release/backstage-plugin-canary-common';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -7,6 +8,9 @@ import path from 'node:path';
 import type { ConfiguredCluster, ModuleSettings } from '../config';
 import { KubeClient, KubernetesClientModule } from '../kube/KubeClient';
 import type { KubeClients } from './KubeClients';
+
+/** The rule that limits the namespaces rollouts act in. */
+export const ALLOWED_NAMESPACES_RULE = 'canary.kubernetes.allowedNamespaces';
 
 /** The token of the pod's service account, next to the CA the Kubernetes plugin names. */
 const SERVICEACCOUNT_TOKEN_PATH = path.join(
@@ -97,12 +101,15 @@ function fromPod(k8s: KubernetesClientModule): KubeConfig {
  * (`kubernetes.clusterLocatorMethods`, type `config`), then the contexts of
  * `canary.kubernetes.kubeconfig`, then the cluster the backend runs in
  * (`canary.kubernetes.inCluster`). A target picks one by `backstage.io/kubernetes-cluster`; a
- * target without it gets the first of that list.
+ * target without it gets the first of that list. Only the namespaces
+ * `canary.kubernetes.allowedNamespaces` lists for the cluster are reachable: every request the
+ * module makes for a target goes through `clientFor`, which refuses the others.
  */
 export class ClusterRegistry implements KubeClients {
   private constructor(
     private readonly clients: Map<string, KubeClient>,
     private readonly skipped: Map<string, string>,
+    private readonly allowedNamespaces: Map<string, Set<string>>,
   ) {}
 
   /** Builds the clients (no request is sent yet); throws on invalid cluster config. */
@@ -140,6 +147,7 @@ export class ClusterRegistry implements KubeClients {
       new Map(
         settings.skippedClusters.map(({ name, reason }) => [name, reason]),
       ),
+      settings.allowedNamespaces,
     );
   }
 
@@ -151,7 +159,10 @@ export class ClusterRegistry implements KubeClients {
   clientFor(target: RolloutTarget): KubeClient {
     const name = target.cluster ?? this.names[0];
     const client = this.clients.get(name);
-    if (client) return client;
+    if (client) {
+      this.assertNamespaceAllowed(name, target.namespace);
+      return client;
+    }
     const skipped = this.skipped.get(name);
     throw new NotFoundError(
       skipped
@@ -159,6 +170,17 @@ export class ClusterRegistry implements KubeClients {
         : `No Kubernetes cluster "${name}" is configured for the canary module (configured: ${
             this.names.join(', ') || 'none'
           }); check the entity's backstage.io/kubernetes-cluster annotation`,
+    );
+  }
+
+  private assertNamespaceAllowed(cluster: string, namespace: string) {
+    const allowed = this.allowedNamespaces.get(cluster);
+    if (allowed?.has(namespace)) return;
+    throw new TargetRefusedError(
+      `Canary releases may not act in namespace "${namespace}" of Kubernetes cluster "${cluster}": it is not listed in ${ALLOWED_NAMESPACES_RULE}.${cluster} (listed: ${
+        allowed?.size ? [...allowed].join(', ') : 'none'
+      })`,
+      ALLOWED_NAMESPACES_RULE,
     );
   }
 }

@@ -9,6 +9,7 @@ import {
 import { FaultProxy } from '@canary-release/backstage-plugin-canary-node/testUtils';
 import {
   TestCluster,
+  allowing,
   createNamespace,
   createObject,
   mergePatchObject,
@@ -64,7 +65,7 @@ describe.each(testServers)('the API client against %s', (_, start) => {
     extra = {},
   ) {
     const { clusters } = await registryFor(
-      moduleConfig(cluster, access, extra),
+      moduleConfig(cluster, access, { ...allowing(namespace), ...extra }),
     );
     return clusters.clientFor(target());
   }
@@ -357,7 +358,7 @@ describe.each(testServers)('the API client against %s', (_, start) => {
     );
 
     const { clusters } = await registryFor({
-      ...moduleConfig(cluster),
+      ...moduleConfig(cluster, {}, allowing(namespace)),
       kubernetes: {
         clusterLocatorMethods: [
           {

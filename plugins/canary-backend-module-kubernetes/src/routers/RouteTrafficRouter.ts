@@ -7,6 +7,7 @@ import type { KubeClients } from '../clusters/KubeClients';
 import type { JsonPatchOperation } from '../kube/jsonPatch';
 import { readModifyWrite } from '../kube/readModifyWrite';
 import type { KubeObject, ResourceType } from '../kube/resources';
+import { assertOwned } from '../ownership';
 import { isBaselineRunning } from '../workload/deployments';
 import { RoutingSettings, assertWeights } from './routing';
 
@@ -25,6 +26,7 @@ export interface WeightPlan {
  * it reads the object, works out the patch that puts the weights (and the request-based routes)
  * in place, writes it on condition that the object did not change meanwhile (409: again from a
  * fresh read), then reads the object back and verifies it, like Argo Rollouts' VerifyWeight.
+ * It changes only an object that carries the entity's ownership mark (see `ownership.ts`).
  * Subclasses know the object's layout.
  */
 export abstract class RouteTrafficRouter<T extends KubeObject>
@@ -56,6 +58,16 @@ export abstract class RouteTrafficRouter<T extends KubeObject>
     return target.routerObject ?? target.name;
   }
 
+  async checkTarget(target: RolloutTarget): Promise<void> {
+    const client = this.clients.clientFor(target);
+    const object = await client.get<T>(
+      this.type,
+      target.namespace,
+      this.objectName(target),
+    );
+    assertOwned(object, this.type, target);
+  }
+
   async getWeights(target: RolloutTarget): Promise<Weights> {
     const client = this.clients.clientFor(target);
     const object = await client.get<T>(
@@ -80,7 +92,10 @@ export abstract class RouteTrafficRouter<T extends KubeObject>
     await readModifyWrite<T>({
       attempts: this.options.conflictAttempts,
       read: () => client.get<T>(this.type, namespace, name),
-      plan: current => this.planPatch(current, plan),
+      plan: current => {
+        assertOwned(current, this.type, target);
+        return this.planPatch(current, plan);
+      },
       write: operations =>
         client.patch<T>(this.type, namespace, name, operations),
     });

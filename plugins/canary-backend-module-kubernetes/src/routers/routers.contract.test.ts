@@ -4,12 +4,17 @@ import {
   NotFoundError,
 } from '@backstage/errors';
 import type { RolloutTarget } from '@canary-release/backstage-plugin-canary-common';
+import { TargetRefusedError } from '@canary-release/backstage-plugin-canary-node';
 import { FaultProxy } from '@canary-release/backstage-plugin-canary-node/testUtils';
 import {
   ClusterAccess,
+  OWNED_BY_TEST_ENTITY,
+  TEST_ENTITY,
   TestCluster,
+  allowing,
   createNamespace,
   createObject,
+  mergePatchObject,
   readObject,
   registryFor,
   moduleConfig,
@@ -110,7 +115,7 @@ const ROUTERS: Array<[string, RouterCase]> = [
 ];
 
 const VIRTUAL_SERVICE = {
-  metadata: { name: 'shop', labels: { team: 'shop' } },
+  metadata: { name: 'shop', labels: { team: 'shop', ...OWNED_BY_TEST_ENTITY } },
   spec: {
     hosts: ['shop.example.com'],
     gateways: ['public'],
@@ -134,7 +139,7 @@ const VIRTUAL_SERVICE = {
 };
 
 const HTTP_ROUTE = {
-  metadata: { name: 'shop', labels: { team: 'shop' } },
+  metadata: { name: 'shop', labels: { team: 'shop', ...OWNED_BY_TEST_ENTITY } },
   spec: {
     parentRefs: [{ name: 'public-gateway' }],
     rules: [
@@ -196,13 +201,17 @@ describe.each(testServers)('traffic routers against %s', (_, start) => {
       routerObject,
       metrics: 'memory',
       workload: 'kubernetes',
+      entityRef: TEST_ENTITY,
     });
 
     async function router(
       access: ClusterAccess = {},
     ): Promise<RouteTrafficRouter<any>> {
       const { settings, clusters } = await registryFor(
-        moduleConfig(cluster, access, { conflictAttempts: 3 }),
+        moduleConfig(cluster, access, {
+          conflictAttempts: 3,
+          ...allowing(namespace),
+        }),
       );
       const options = {
         routing: settings.routing,
@@ -311,6 +320,40 @@ describe.each(testServers)('traffic routers against %s', (_, start) => {
       );
     });
 
+    it('refuses to change a routing object without the ownership mark, or with another entity’s', async () => {
+      const subject = await router();
+      const unmarked = `unmarked-${type.version}-${type.plural}`;
+      await createObject(cluster, type, namespace, {
+        metadata: { name: unmarked },
+        spec: (routerCase.kind === 'istio' ? VIRTUAL_SERVICE : HTTP_ROUTE).spec,
+      });
+      const before = await readObject(cluster, type, namespace, unmarked);
+      for (const call of [
+        () => subject.setWeights(target(unmarked), { stable: 90, canary: 10 }),
+        () => subject.checkTarget(target(unmarked)),
+      ]) {
+        await expect(call()).rejects.toThrow(TargetRefusedError);
+        await expect(call()).rejects.toThrow(
+          `${type.kind} ${namespace}/${unmarked} lacks the label canary.backstage.io/entity=${OWNED_BY_TEST_ENTITY['canary.backstage.io/entity']} that marks it as component:default/shop's; add it to allow canary releases: kubectl label -n ${namespace} ${type.plural}.${type.group}/${unmarked} canary.backstage.io/entity=${OWNED_BY_TEST_ENTITY['canary.backstage.io/entity']} (rule: ownership mark)`,
+        );
+      }
+      await mergePatchObject(cluster, type, namespace, unmarked, {
+        metadata: { labels: { 'canary.backstage.io/entity': 'f00' } },
+      });
+      const relabelled = await readObject(cluster, type, namespace, unmarked);
+      await expect(
+        subject.setWeights(target(unmarked), { stable: 90, canary: 10 }),
+      ).rejects.toThrow(
+        `${type.kind} ${namespace}/${unmarked} carries the label canary.backstage.io/entity=f00, which marks it as another entity's`,
+      );
+      const after = await readObject(cluster, type, namespace, unmarked);
+      expect(after.metadata.resourceVersion).toBe(
+        relabelled.metadata.resourceVersion,
+      );
+      expect(after.spec).toEqual(before.spec);
+      await expect(subject.checkTarget(target())).resolves.toBeUndefined();
+    });
+
     it('refuses weights that do not add up to 100', async () => {
       const subject = await router();
       await expect(
@@ -324,7 +367,7 @@ describe.each(testServers)('traffic routers against %s', (_, start) => {
   it('gives a baseline destination the canary’s share while the baseline Deployment runs', async () => {
     const vsType = virtualServices('v1');
     await createObject(cluster, vsType, namespace, {
-      metadata: { name: 'shop-with-baseline' },
+      metadata: { name: 'shop-with-baseline', labels: OWNED_BY_TEST_ENTITY },
       spec: {
         hosts: ['shop'],
         http: [
@@ -338,7 +381,9 @@ describe.each(testServers)('traffic routers against %s', (_, start) => {
         ],
       },
     });
-    const { settings, clusters } = await registryFor(moduleConfig(cluster));
+    const { settings, clusters } = await registryFor(
+      moduleConfig(cluster, {}, allowing(namespace)),
+    );
     const router = new IstioTrafficRouter(clusters, {
       routing: { requestMatches: [] },
       conflictAttempts: settings.conflictAttempts,
@@ -355,6 +400,7 @@ describe.each(testServers)('traffic routers against %s', (_, start) => {
       routerObject: 'shop-with-baseline',
       metrics: 'memory',
       workload: 'kubernetes',
+      entityRef: TEST_ENTITY,
     };
     const weights = async () =>
       (

@@ -11,6 +11,7 @@ import { diff, jsonEqual, pointer } from '../kube/jsonPatch';
 import { readModifyWrite } from '../kube/readModifyWrite';
 import { DEPLOYMENTS, Deployment } from '../kube/resources';
 import { ARM_LABEL, Arm, armName } from '../names';
+import { assertOwned, markOfTarget } from '../ownership';
 import {
   ScalingSettings,
   armDeployment,
@@ -44,12 +45,19 @@ export interface WorkloadSettings {
  * They are sized through the `/scale` subresource in proportion to the canary's weight, and
  * scaled to zero (kept, so the next rollout starts from them) when the canary is removed. A
  * version is the image tag of the version container.
+ *
+ * Before any change, the stable Deployment must carry the entity's ownership mark (see
+ * `ownership.ts`), and so must an existing canary or baseline Deployment; those it creates get it.
  */
 export class KubernetesWorkloadController implements WorkloadController {
   constructor(
     private readonly clients: KubeClients,
     private readonly settings: WorkloadSettings,
   ) {}
+
+  async checkTarget(target: RolloutTarget): Promise<void> {
+    await this.ownedStable(this.clients.clientFor(target), target);
+  }
 
   async getState(target: RolloutTarget): Promise<WorkloadState> {
     const client = this.clients.clientFor(target);
@@ -87,20 +95,17 @@ export class KubernetesWorkloadController implements WorkloadController {
       );
     }
     const client = this.clients.clientFor(target);
-    const stable = await client.get<Deployment>(
-      DEPLOYMENTS,
-      target.namespace,
-      target.name,
-    );
+    const stable = await this.ownedStable(client, target);
     const replicas = replicasFor(
       replicasOf(stable),
       weight,
       this.settings.scaling,
     );
-    await this.ensureArm(client, stable, 'canary', version, replicas);
+    await this.ensureArm(client, target, stable, 'canary', version, replicas);
     if (options?.baselineVersion !== undefined) {
       await this.ensureArm(
         client,
+        target,
         stable,
         'baseline',
         options.baselineVersion,
@@ -111,6 +116,7 @@ export class KubernetesWorkloadController implements WorkloadController {
 
   async removeCanary(target: RolloutTarget): Promise<void> {
     const client = this.clients.clientFor(target);
+    await this.ownedStable(client, target);
     for (const arm of ['canary', 'baseline'] as const) {
       const deployment = await this.running(client, target, arm);
       if (deployment) {
@@ -135,6 +141,7 @@ export class KubernetesWorkloadController implements WorkloadController {
       read: () =>
         client.get<Deployment>(DEPLOYMENTS, target.namespace, target.name),
       plan: stable => {
+        assertOwned(stable, DEPLOYMENTS, target);
         const { index, image } = versionContainer(
           stable,
           this.settings.container,
@@ -164,7 +171,21 @@ export class KubernetesWorkloadController implements WorkloadController {
     );
   }
 
-  /** The arm's Deployment when this module made it and it has replicas. */
+  /** The stable Deployment; a refusal when it lacks the entity's ownership mark. */
+  private async ownedStable(
+    client: KubeClient,
+    target: RolloutTarget,
+  ): Promise<Deployment> {
+    const stable = await client.get<Deployment>(
+      DEPLOYMENTS,
+      target.namespace,
+      target.name,
+    );
+    assertOwned(stable, DEPLOYMENTS, target);
+    return stable;
+  }
+
+  /** The arm's Deployment when this module made it for the entity and it has replicas. */
   private async running(
     client: KubeClient,
     target: RolloutTarget,
@@ -176,7 +197,7 @@ export class KubernetesWorkloadController implements WorkloadController {
       armName(target.name, arm),
     );
     return deployment &&
-      isManagedArm(deployment, arm) &&
+      isManagedArm(deployment, arm, markOfTarget(target)) &&
       replicasOf(deployment) > 0
       ? deployment
       : undefined;
@@ -189,6 +210,7 @@ export class KubernetesWorkloadController implements WorkloadController {
    */
   private async ensureArm(
     client: KubeClient,
+    target: RolloutTarget,
     stable: Deployment,
     arm: Arm,
     version: string,
@@ -202,7 +224,10 @@ export class KubernetesWorkloadController implements WorkloadController {
         await client.create(
           DEPLOYMENTS,
           namespace,
-          armDeployment(stable, arm, version, replicas, container),
+          armDeployment(stable, arm, version, replicas, {
+            containerName: container,
+            mark: markOfTarget(target),
+          }),
         );
         return;
       } catch (error) {
@@ -214,11 +239,12 @@ export class KubernetesWorkloadController implements WorkloadController {
       attempts: conflictAttempts,
       read: () => client.get<Deployment>(DEPLOYMENTS, namespace, name),
       plan: existing => {
-        if (!isManagedArm(existing, arm)) {
+        if (existing.metadata.labels?.[ARM_LABEL] !== arm) {
           throw new ConflictError(
             `Deployment ${namespace}/${name} exists but was not made by the canary module (it lacks the label ${ARM_LABEL}=${arm}); rename or delete it`,
           );
         }
+        assertOwned(existing, DEPLOYMENTS, target);
         if (!jsonEqual(existing.spec.selector, armSelector(stable, arm))) {
           throw new ConflictError(
             `Deployment ${namespace}/${name} selects other pods than the stable Deployment's ${arm} would, and a selector cannot change: delete it and the canary module creates it again`,

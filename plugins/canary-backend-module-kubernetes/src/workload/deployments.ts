@@ -9,6 +9,7 @@ import {
   apiVersionOf,
 } from '../kube/resources';
 import { ARM_LABEL, Arm, SOURCE_ANNOTATION, armName } from '../names';
+import { ENTITY_LABEL, markOfTarget } from '../ownership';
 import { imageWithVersion } from './images';
 
 /** `app.kubernetes.io/managed-by` of the Deployments this module creates. */
@@ -121,13 +122,16 @@ export function armTemplate(
   return template;
 }
 
-/** A new Deployment for an arm, made from the stable Deployment. */
+/**
+ * A new Deployment for an arm, made from the stable Deployment, with the ownership mark of the
+ * entity (`mark`).
+ */
 export function armDeployment(
   stable: Deployment,
   arm: Arm,
   version: string,
   replicas: number,
-  containerName: string | undefined,
+  options: { containerName: string | undefined; mark: string },
 ): Deployment {
   const { name, namespace } = stable.metadata;
   return {
@@ -137,21 +141,33 @@ export function armDeployment(
       name: armName(name!, arm),
       namespace,
       // Not stable's labels: a GitOps tool tracking them would prune what it did not create.
-      labels: { [ARM_LABEL]: arm, 'app.kubernetes.io/managed-by': MANAGED_BY },
+      labels: {
+        [ARM_LABEL]: arm,
+        [ENTITY_LABEL]: options.mark,
+        'app.kubernetes.io/managed-by': MANAGED_BY,
+      },
       annotations: { [SOURCE_ANNOTATION]: name! },
     },
     spec: {
       ...stable.spec,
       replicas,
       selector: armSelector(stable, arm),
-      template: armTemplate(stable, arm, version, containerName),
+      template: armTemplate(stable, arm, version, options.containerName),
     },
   };
 }
 
-/** True when this module made the Deployment for `arm` (it carries the arm's label). */
-export function isManagedArm(deployment: Deployment, arm: Arm): boolean {
-  return deployment.metadata.labels?.[ARM_LABEL] === arm;
+/**
+ * True when this module made the Deployment for `arm` of the entity whose ownership mark is
+ * `mark` (it carries the arm's label and the mark).
+ */
+export function isManagedArm(
+  deployment: Deployment,
+  arm: Arm,
+  mark: string,
+): boolean {
+  const labels = deployment.metadata.labels ?? {};
+  return labels[ARM_LABEL] === arm && labels[ENTITY_LABEL] === mark;
 }
 
 /**
@@ -169,7 +185,7 @@ export async function isBaselineRunning(
   );
   return (
     baseline !== undefined &&
-    isManagedArm(baseline, 'baseline') &&
+    isManagedArm(baseline, 'baseline', markOfTarget(target)) &&
     replicasOf(baseline) > 0
   );
 }

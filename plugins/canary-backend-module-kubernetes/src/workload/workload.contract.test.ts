@@ -5,9 +5,13 @@ import {
   NotFoundError,
 } from '@backstage/errors';
 import type { RolloutTarget } from '@canary-release/backstage-plugin-canary-common';
+import { TargetRefusedError } from '@canary-release/backstage-plugin-canary-node';
 import {
   ClusterAccess,
+  OWNED_BY_TEST_ENTITY,
+  TEST_ENTITY,
   TestCluster,
+  allowing,
   createNamespace,
   createObject,
   findObject,
@@ -20,6 +24,7 @@ import {
   testServers,
 } from '../__testUtils__/testClusters';
 import { DEPLOYMENTS, Deployment } from '../kube/resources';
+import { ENTITY_LABEL, entityMark } from '../ownership';
 import { KubernetesWorkloadController } from './KubernetesWorkloadController';
 
 /**
@@ -51,7 +56,7 @@ describe.each(testServers)(
       );
       await markRolledOut(cluster, namespace, 'shop');
       const { settings, clusters } = await registryFor(
-        moduleConfig(cluster, access, { workload }),
+        moduleConfig(cluster, access, { workload, ...allowing(namespace) }),
       );
       const controller = new KubernetesWorkloadController(clusters, {
         ...settings.workload,
@@ -63,6 +68,7 @@ describe.each(testServers)(
         router: 'istio',
         metrics: 'memory',
         workload: 'kubernetes',
+        entityRef: TEST_ENTITY,
       };
       const deployment = (name: string) =>
         readObject<Deployment>(cluster, DEPLOYMENTS, namespace, name);
@@ -90,6 +96,7 @@ describe.each(testServers)(
       const canary = await deployment('shop-canary');
       expect(canary.metadata.labels).toEqual({
         'canary.backstage.io/arm': 'canary',
+        ...OWNED_BY_TEST_ENTITY,
         'app.kubernetes.io/managed-by': 'backstage-canary-release',
       });
       expect(canary.metadata.annotations).toEqual({
@@ -292,6 +299,150 @@ describe.each(testServers)(
       await expect(
         unprivileged.controller.deployCanary(unprivileged.target, '1.1.0', 5),
       ).rejects.toThrow(NotAllowedError);
+    });
+
+    describe('the trust boundary', () => {
+      /** Every write the controller makes, and the launch check. */
+      const writes = (
+        controller: KubernetesWorkloadController,
+        target: RolloutTarget,
+      ) => [
+        () =>
+          controller.deployCanary(target, '1.1.0', 5, {
+            baselineVersion: '1.0.0',
+          }),
+        () => controller.setStableVersion(target, '1.1.0'),
+        () => controller.removeCanary(target),
+        () => controller.checkTarget(target),
+      ];
+
+      it('refuses every write to a stable Deployment without the ownership mark, and changes nothing', async () => {
+        const { namespace, controller, target, deployment } = await setUp();
+        await mergePatchObject(cluster, DEPLOYMENTS, namespace, 'shop', {
+          metadata: { labels: { [ENTITY_LABEL]: null } },
+        });
+        const before = await deployment('shop');
+        const mark = entityMark(TEST_ENTITY);
+        for (const write of writes(controller, target)) {
+          await expect(write()).rejects.toThrow(
+            `Deployment ${namespace}/shop lacks the label canary.backstage.io/entity=${mark} that marks it as component:default/shop's; add it to allow canary releases: kubectl label -n ${namespace} deployments.apps/shop canary.backstage.io/entity=${mark} (rule: ownership mark)`,
+          );
+        }
+        await expect(
+          controller.setStableVersion(target, '1.1.0'),
+        ).rejects.toThrow(TargetRefusedError);
+        expect((await deployment('shop')).metadata.resourceVersion).toBe(
+          before.metadata.resourceVersion,
+        );
+        for (const arm of ['shop-canary', 'shop-baseline']) {
+          expect(
+            await findObject(cluster, DEPLOYMENTS, namespace, arm),
+          ).toBeUndefined();
+        }
+      });
+
+      it('refuses a stable Deployment marked as another entity’s', async () => {
+        const { namespace, controller, target, deployment } = await setUp();
+        const before = await deployment('shop');
+        const other = { ...target, entityRef: 'component:default/cart' };
+        for (const write of writes(controller, other)) {
+          await expect(write()).rejects.toThrow(
+            `Deployment ${namespace}/shop carries the label canary.backstage.io/entity=${entityMark(
+              TEST_ENTITY,
+            )}, which marks it as another entity's, not component:default/cart's (${entityMark(
+              'component:default/cart',
+            )}) (rule: ownership mark)`,
+          );
+        }
+        expect((await deployment('shop')).metadata.resourceVersion).toBe(
+          before.metadata.resourceVersion,
+        );
+        // The mark is the same for any spelling of the ref: refs are case-insensitive.
+        await controller.checkTarget({
+          ...target,
+          entityRef: 'Component:default/Shop',
+        });
+      });
+
+      it('does not touch a canary Deployment without the mark, nor report it', async () => {
+        const { namespace, controller, target, deployment } = await setUp();
+        await controller.deployCanary(target, '1.1.0', 5);
+        await mergePatchObject(cluster, DEPLOYMENTS, namespace, 'shop-canary', {
+          metadata: { labels: { [ENTITY_LABEL]: 'someone-else' } },
+        });
+        const before = await deployment('shop-canary');
+        await expect(controller.getState(target)).resolves.toEqual({
+          stable: { version: '1.0.0', ready: true },
+        });
+        await expect(
+          controller.deployCanary(target, '1.2.0', 50),
+        ).rejects.toThrow(
+          `Deployment ${namespace}/shop-canary carries the label canary.backstage.io/entity=someone-else`,
+        );
+        await controller.removeCanary(target);
+        expect(await deployment('shop-canary')).toEqual(before);
+      });
+
+      it('refuses a namespace that canary.kubernetes.allowedNamespaces does not list, before any request', async () => {
+        const { namespace, target } = await setUp();
+        const { settings, clusters } = await registryFor(
+          moduleConfig(cluster, {}, allowing('elsewhere')),
+        );
+        const controller = new KubernetesWorkloadController(clusters, {
+          ...settings.workload,
+          conflictAttempts: settings.conflictAttempts,
+        });
+        const calls = [
+          ...writes(controller, target),
+          () => controller.getState(target),
+        ];
+        for (const call of calls) {
+          await expect(call()).rejects.toThrow(
+            `Canary releases may not act in namespace "${namespace}" of Kubernetes cluster "test": it is not listed in canary.kubernetes.allowedNamespaces.test (listed: elsewhere) (rule: canary.kubernetes.allowedNamespaces)`,
+          );
+        }
+      });
+
+      it('refuses kube-system, even for a Deployment that carries the mark', async () => {
+        const name = `coredns-${Date.now()}`;
+        await createObject(
+          cluster,
+          DEPLOYMENTS,
+          'kube-system',
+          stableDeployment(name, 'registry.k8s.io/coredns:1.11.1', 2),
+        );
+        try {
+          const { controller, target } = await setUp();
+          const system = { ...target, namespace: 'kube-system', name };
+          const before = await readObject<Deployment>(
+            cluster,
+            DEPLOYMENTS,
+            'kube-system',
+            name,
+          );
+          for (const write of writes(controller, system)) {
+            await expect(write()).rejects.toThrow(TargetRefusedError);
+            await expect(write()).rejects.toThrow(
+              /namespace "kube-system" .* is not listed in canary\.kubernetes\.allowedNamespaces\.test/,
+            );
+          }
+          expect(
+            (
+              await readObject<Deployment>(
+                cluster,
+                DEPLOYMENTS,
+                'kube-system',
+                name,
+              )
+            ).metadata.resourceVersion,
+          ).toBe(before.metadata.resourceVersion);
+        } finally {
+          await cluster.request(
+            'DELETE',
+            `/apis/apps/v1/namespaces/kube-system/deployments/${name}`,
+          );
+        }
+      });
     });
   },
 );

@@ -20,6 +20,7 @@ import canaryPlugin from '@canary-release/backstage-plugin-canary-backend';
 import {
   FAST,
   MemoryWorld,
+  OVERRIDE_ANY_POLICY,
   SHOP,
   canaryComponent,
   memoryProvidersModule,
@@ -62,7 +63,8 @@ async function start(options: { permissions?: ServiceFactory } = {}) {
       mockServices.rootConfig.factory({
         data: {
           app: { baseUrl: `${APP}/` },
-          canary: { presets: { fast: FAST } },
+          // Some steps send `strategy: FAST`, which the default policy refuses.
+          canary: { presets: { fast: FAST }, policy: OVERRIDE_ANY_POLICY },
         },
       }),
       ...(options.permissions ? [options.permissions] : []),
@@ -305,7 +307,7 @@ describe('canary:rollout:launch', () => {
     const error = await action.handler(ctx).catch(e => e);
     expect(error.name).toBe('NotAllowedError');
     expect(error.message).toBe(
-      `The canary API refused the launch: You are not allowed to change rollouts of ${SHOP} (HTTP 403)`,
+      `The canary API refused the launch: You are not allowed to change rollouts of ${SHOP} (permission canary.rollout.launch) (HTTP 403)`,
     );
     expect(outputs()).toEqual({});
     expect((await api('/rollouts')).items).toEqual([]);

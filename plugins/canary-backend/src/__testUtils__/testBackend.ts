@@ -12,6 +12,7 @@ import { canaryPlugin } from '../plugin';
 import {
   canaryComponent,
   FAST,
+  OVERRIDE_ANY_POLICY,
   TestScheduler,
   SHOP,
 } from '../testing/memoryBackend';
@@ -36,7 +37,8 @@ export const ENTITIES: Entity[] = [
 export async function startBackend(
   options: {
     permissions?: ServiceFactory;
-    config?: object;
+    /** The root config; unless it sets `canary.policy`, launches may override any field. */
+    config?: { canary?: object; [key: string]: unknown };
     entities?: Entity[];
     /** The plugin's database; an in-memory SQLite of its own otherwise. */
     knex?: Knex;
@@ -57,9 +59,12 @@ export async function startBackend(
       catalogServiceMock.factory({ entities: options.entities ?? ENTITIES }),
       scheduler.factory(),
       ...(options.permissions ? [options.permissions] : []),
-      ...(options.config
-        ? [mockServices.rootConfig.factory({ data: options.config })]
-        : []),
+      mockServices.rootConfig.factory({
+        data: {
+          ...options.config,
+          canary: { policy: OVERRIDE_ANY_POLICY, ...options.config?.canary },
+        },
+      }),
       ...(options.knex
         ? [mockServices.database.factory({ knex: options.knex })]
         : []),

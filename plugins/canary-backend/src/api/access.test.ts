@@ -244,6 +244,9 @@ describe('access to /api/canary with an owner-only policy', () => {
       `/audit/export?entityRef=${DEPOT}`,
       `/audit/export?format=json&rolloutId=${depotId}`,
       `/audit/verify?rolloutId=${depotId}`,
+      // The whole chain needs canary.audit.verify, which this policy gives no user.
+      '/audit/verify',
+      '/audit/verify?full=true',
     ]) {
       const res = await get(ALICE, path);
       expect({ path, status: res.status }).toEqual({ path, status: 403 });

@@ -1,4 +1,4 @@
-import { startTestBackend } from '@backstage/backend-test-utils';
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import request from 'supertest';
 import { canaryPlugin } from '../plugin';
@@ -68,12 +68,155 @@ function generator(seed: number) {
   return { random, pick, value };
 }
 
+/** A valid analysis request with every field, for the generator to break one of. */
+const VALID_ANALYSIS = {
+  alpha: 0.05,
+  minLooks: 1,
+  maxLooks: 2,
+  minSampleSize: 0,
+  inconclusiveAction: 'pause',
+  noDataAction: 'rollback',
+  maxConsecutiveNoData: 3,
+  metrics: [
+    {
+      name: 'errors',
+      kind: 'proportion',
+      direction: 'lower-is-better',
+      margin: 0.01,
+      rollbackMargin: 0,
+      maxRate: 0.5,
+      maxRatio: 2,
+      critical: true,
+      looks: [
+        {
+          baseline: { count: 1, total: 100 },
+          canary: { count: 1, total: 100 },
+        },
+      ],
+    },
+    {
+      name: 'latency',
+      kind: 'distribution',
+      margin: 0.1,
+      quantiles: [0.5],
+      max: 10,
+      unit: 's',
+      looks: [
+        {
+          baseline: { samples: [0.1, 0.2] },
+          canary: { histogram: { bounds: [0.1, 1], counts: [1, 1, 0] } },
+        },
+      ],
+    },
+    {
+      name: 'crashes',
+      kind: 'count',
+      margin: 0.2,
+      looks: [
+        {
+          baseline: { events: 1, exposure: 1 },
+          canary: { events: 0, exposure: 0.1 },
+        },
+      ],
+    },
+    {
+      name: 'memory',
+      kind: 'gauge',
+      max: 100,
+      min: 0,
+      maxRelativeChange: 0.5,
+      unit: 'MiB',
+      looks: [{ baseline: { value: 1 }, canary: { value: 1 } }],
+    },
+  ],
+};
+
+/** Every path to a value in `value`: object keys and array indices. */
+function paths(
+  value: unknown,
+  at: Array<string | number> = [],
+): Array<Array<string | number>> {
+  if (typeof value !== 'object' || value === null) return [at];
+  return [
+    at,
+    ...Object.entries(value).flatMap(([key, inner]) =>
+      paths(inner, [...at, Array.isArray(value) ? Number(key) : key]),
+    ),
+  ];
+}
+const ANALYSIS_PATHS = paths(VALID_ANALYSIS).filter(p => p.length > 0);
+
+/** Stands for the hostile JSON text in the stringified request. */
+const HOLE = '\u0000hole';
+
+/**
+ * The JSON text of VALID_ANALYSIS with one field made hostile: nested deeper than any request,
+ * a huge array, a huge string, or joined by an unknown field. Written as text: a deep structure
+ * would overflow JSON.stringify's stack.
+ */
+function hostileAnalysis(
+  random: () => number,
+  pick: <T>(items: readonly T[]) => T,
+): string {
+  const body = structuredClone(VALID_ANALYSIS) as any;
+  const path = pick(ANALYSIS_PATHS);
+  const parent = path.slice(0, -1).reduce((v, k) => v[k], body);
+  const size = (min: number, max: number) =>
+    min + Math.floor(random() * (max - min));
+  let hostile: string;
+  switch (pick(['deep', 'array', 'string', 'unknown'] as const)) {
+    case 'deep': {
+      const depth = size(9, 100_000);
+      hostile =
+        random() < 0.5
+          ? `${'['.repeat(depth)}${']'.repeat(depth)}`
+          : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+      break;
+    }
+    case 'array':
+      hostile = `[${new Array(size(100_001, 150_000))
+        .fill(JSON.stringify(pick([0, 0.5, 'x', null, 1e308])))
+        .join(',')}]`;
+      break;
+    case 'string':
+      hostile = JSON.stringify(
+        pick(HOSTILE_STRINGS).padEnd(size(100_000, 1_000_000), 'x'),
+      );
+      break;
+    default: {
+      // An unknown field beside the chosen one (in the object holding it, or in it).
+      const object =
+        typeof parent[path[path.length - 1]] === 'object' &&
+        !Array.isArray(parent[path[path.length - 1]])
+          ? parent[path[path.length - 1]]
+          : parent;
+      if (Array.isArray(object)) return hostileAnalysis(random, pick);
+      object[HOLE] = 1;
+      return JSON.stringify(body).replace(
+        JSON.stringify(HOLE),
+        JSON.stringify(pick(HOSTILE_STRINGS) || '__proto__'),
+      );
+    }
+  }
+  parent[path[path.length - 1]] = HOLE;
+  return JSON.stringify(body).replace(JSON.stringify(HOLE), () => hostile);
+}
+
+/** An analysis refusal stays this small whatever the request held. */
+const SMALL_BODY = 4096;
+
 describe('hostile input', () => {
   it('never answers 5xx and changes nothing', async () => {
     const world = new MemoryWorld();
     const { server } = await startTestBackend({
       features: [
         canaryPlugin,
+        // Every analysis request reaches the judge: no caller runs into the rate limit.
+        mockServices.rootConfig.factory({
+          data: {
+            canary: { analyze: { rateLimit: { requests: 1_000_000 } } },
+          },
+        }),
         memoryProvidersModule(world),
         catalogServiceMock.factory({ entities: [canaryComponent('shop')] }),
       ],
@@ -200,6 +343,11 @@ describe('hostile input', () => {
           .query({ rolloutId: pick(HOSTILE_STRINGS) || 'x' }),
       () =>
         request(server).post('/api/canary/analyze').send({ metrics: value() }),
+      () =>
+        request(server)
+          .post('/api/canary/analyze')
+          .set('Content-Type', 'application/json')
+          .send(hostileAnalysis(random, pick)),
     ];
 
     const count = Number(process.env.HOSTILE_REQUESTS ?? 10_000);
@@ -224,6 +372,17 @@ describe('hostile input', () => {
           `Request ${i} answered ${
             res.status
           }: ${method} ${path} ${JSON.stringify(res.body).slice(0, 300)}`,
+        );
+      }
+      // Analysis requests are all invalid: a 400, small whatever they held.
+      if (
+        path === '/api/canary/analyze' &&
+        (res.status !== 400 || res.text.length > SMALL_BODY)
+      ) {
+        throw new Error(
+          `Request ${i} answered ${res.status} with ${
+            res.text.length
+          } characters: ${res.text.slice(0, 300)}`,
         );
       }
       if (refused && typeof res.body.error?.message !== 'string') {

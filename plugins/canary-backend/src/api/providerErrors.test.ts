@@ -36,9 +36,11 @@ const readersCannotControl = mockServices.permissions.mock({
 });
 
 class MetricsDownWorld extends MemoryWorld {
-  async sample(_target: RolloutTarget, _arm: 'baseline' | 'canary') {
+  async sample(
+    _target: RolloutTarget,
+    _arm: 'baseline' | 'canary',
+  ): Promise<ArmSample> {
     throw new Error(SECRET);
-    return undefined as unknown as ArmSample;
   }
 }
 

@@ -3,26 +3,27 @@ import {
   HttpAuthService,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
-import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
+import { NotAllowedError, NotFoundError } from '@backstage/errors';
 import {
   AuthorizeResult,
   ResourcePermission,
 } from '@backstage/plugin-permission-common';
 import {
-  AnalysisInputError,
   AuditEvent,
   Rollout,
-  StatisticsInputError,
-  analyze,
+  canaryAuditVerifyPermission,
   canaryRolloutControlPermission,
   canaryRolloutLaunchPermission,
+  canaryRolloutOverridePermission,
   canaryRolloutReadPermission,
 } from '@canary-release/backstage-plugin-canary-common';
 import express from 'express';
 import Router from 'express-promise-router';
+import type { Analyzer } from '../analyze/Analyzer';
 import { RolloutService, toApi } from '../service/RolloutService';
 import type { RolloutRecord } from '../engine/types';
 import { RolloutStore } from '../store/RolloutStore';
+import { overriddenFields } from '../strategy/strategy';
 import { auditPages, streamAudit } from './auditExport';
 import {
   analysisWithoutProviderErrors,
@@ -42,21 +43,20 @@ import {
 
 /** Request bodies are small; anything larger is refused before it is parsed. */
 const BODY_LIMIT = '256kb';
-/** The stateless judge takes raw samples: up to ANALYSIS_LIMITS.maxTotalValues numbers. */
-const ANALYZE_BODY_LIMIT = '25mb';
 
 export interface RouterOptions {
   httpAuth: HttpAuthService;
   permissions: PermissionsService;
   service: RolloutService;
   store: RolloutStore;
+  analyzer: Analyzer;
 }
 
 /** The routes under `/api/canary` (see DESIGN.md for the contract). */
 export async function createRouter(
   options: RouterOptions,
 ): Promise<express.Router> {
-  const { httpAuth, permissions, service, store } = options;
+  const { httpAuth, permissions, service, store, analyzer } = options;
   const router = Router();
   const credentialsOf = (req: express.Request) =>
     httpAuth.credentials(req, { allow: ['user', 'service'] });
@@ -64,29 +64,16 @@ export async function createRouter(
   // Before the general body parser, which would refuse its larger bodies.
   router.post(
     '/analyze',
-    express.json({ limit: ANALYZE_BODY_LIMIT }),
-    async (req, res) => {
-      await credentialsOf(req);
-      try {
-        res.json(analyze(req.body));
-      } catch (error) {
-        if (
-          error instanceof AnalysisInputError ||
-          error instanceof StatisticsInputError
-        ) {
-          throw new InputError(`Invalid analysis request: ${error.message}`);
-        }
-        throw error;
-      }
-    },
+    ...analyzer.handlers(async req => actorOf(await credentialsOf(req))),
   );
   router.use(express.json({ limit: BODY_LIMIT }));
 
-  /** Throws NotAllowedError unless `permission` is granted on the entity. */
+  /** Throws NotAllowedError (with `refusal`, if given) unless `permission` is granted on the entity. */
   async function authorize(
     credentials: BackstageCredentials,
     permission: ResourcePermission<'catalog-entity'>,
     entityRef: string,
+    refusal?: string,
   ) {
     const [decision] = await permissions.authorize(
       [{ permission, resourceRef: entityRef }],
@@ -94,9 +81,10 @@ export async function createRouter(
     );
     if (decision.result !== AuthorizeResult.ALLOW) {
       throw new NotAllowedError(
-        `You are not allowed to ${
-          permission.attributes.action === 'read' ? 'see' : 'change'
-        } rollouts of ${entityRef}`,
+        refusal ??
+          `You are not allowed to ${
+            permission.attributes.action === 'read' ? 'see' : 'change'
+          } rollouts of ${entityRef} (permission ${permission.name})`,
       );
     }
   }
@@ -163,6 +151,19 @@ export async function createRouter(
     const credentials = await credentialsOf(req);
     const body = parse(launchSchema, req.body, 'launch request');
     await authorize(credentials, canaryRolloutLaunchPermission, body.entityRef);
+    const overridden = overriddenFields(body.strategy);
+    if (overridden.length > 0) {
+      await authorize(
+        credentials,
+        canaryRolloutOverridePermission,
+        body.entityRef,
+        `You are not allowed to override the strategy of rollouts of ${
+          body.entityRef
+        } (permission canary.rollout.override; this request sets ${overridden.join(
+          ', ',
+        )}); a configured preset needs only canary.rollout.launch`,
+      );
+    }
     const rollout = await service.launch(
       body,
       actorOf(credentials),
@@ -253,19 +254,30 @@ export async function createRouter(
     );
   });
 
-  // Recomputes the audit hash chains: of one rollout (read permission on its entity), or all.
+  // Checks the audit trail's keyed chain, a bounded part per call: one rollout's events (read
+  // permission on its entity), or the whole chain (canary.audit.verify).
   router.get('/audit/verify', async (req, res) => {
     const credentials = await credentialsOf(req);
-    const { rolloutId } = parse(verifyQuerySchema, req.query, 'query');
-    if (rolloutId) {
-      const rollout = await service.get(rolloutId);
+    const query = parse(verifyQuerySchema, req.query, 'query');
+    if (query.rolloutId) {
+      const rollout = await service.get(query.rolloutId);
       await authorize(
         credentials,
         canaryRolloutReadPermission,
         rollout.entityRef,
       );
+    } else {
+      const [decision] = await permissions.authorize(
+        [{ permission: canaryAuditVerifyPermission }],
+        { credentials },
+      );
+      if (decision.result !== AuthorizeResult.ALLOW) {
+        throw new NotAllowedError(
+          'You are not allowed to verify the whole audit trail (permission canary.audit.verify); with rolloutId, the read permission on its entity suffices',
+        );
+      }
     }
-    res.json(await store.verifyAudit(rolloutId));
+    res.json(await store.verifyAudit(query));
   });
 
   /**

@@ -148,7 +148,7 @@ export const verifyQuerySchema = z
   })
   .refine(q => q.after === undefined || q.full || q.rolloutId, {
     message:
-      'continues a full or a rollout\'s verification; without them, verification goes on from the last verified event',
+      "continues a full or a rollout's verification; without them, verification goes on from the last verified event",
     path: ['after'],
   });
 

@@ -9,7 +9,12 @@ import {
   nextPhase,
   faultTitle,
 } from '@canary-release/backstage-plugin-canary-common';
-import { ProviderOutcome, describeFaults, updateFaults } from './faults';
+import {
+  ProviderOutcome,
+  Refusal,
+  describeFaults,
+  updateFaults,
+} from './faults';
 import { ALL_STABLE, reconcile, stageWeights } from './reconcile';
 import { judgeStage } from './statistics';
 import type {
@@ -377,12 +382,7 @@ function takeLook(step: Step, look: Look, gate: GateAnswer | undefined) {
   const judged = judgeStage(r, stageTotals, {
     minDurationReached: judging && elapsed >= stage.minDurationMs,
     maxDurationReached: judging && elapsed >= stage.maxDurationMs,
-    // In words every reader may see: the provider's own error is in the rollout's faults.
-    error: readable
-      ? undefined
-      : look.error
-      ? `the metrics provider (${r.target.metrics}) failed`
-      : 'the metrics provider returned no samples',
+    error: readable ? undefined : unreadableLook(look, r.target.metrics),
   });
   const { decision, reason } = judged;
   const verdicts = look.error
@@ -507,6 +507,15 @@ function passGate(
   return false;
 }
 
+/**
+ * Why a look has no metrics, in words every reader may see: the provider's own error, which can
+ * name internal addresses and queries, is in the rollout's faults.
+ */
+function unreadableLook(look: Look, metricsKind: string): string {
+  if (look.error) return `the metrics provider (${metricsKind}) failed`;
+  return 'the metrics provider returned no samples';
+}
+
 function describeOutcome(outcome: HookOutcome): string {
   const attempts = `${outcome.attempts} attempt${
     outcome.attempts === 1 ? '' : 's'
@@ -602,15 +611,34 @@ function trackFaults(
 
 /**
  * Records how the actions of a decision went, as `decide` records reads: a provider that fails to
- * act is a fault until its actions succeed or are no longer needed. Pure, like `decide`.
+ * act is a fault until its actions succeed or are no longer needed. A provider that refuses to act
+ * (`refusal`) fails the rollout: a rule forbids the change, so retrying it every tick would never
+ * succeed, and the engine changes nothing more (the traffic stays where it is). Pure, like
+ * `decide`.
  */
 export function recordActionOutcome(
   rollout: RolloutRecord,
   outcome: ProviderOutcome,
   now: Date,
+  refusal?: Refusal,
 ): Decision {
   const step = new Step(rollout, now);
-  trackFaults(step, 'write', outcome);
+  if (refusal && !isFinalPhase(rollout.phase)) {
+    const title = faultTitle({
+      provider: refusal.provider,
+      operation: 'write',
+      kind: rollout.target[refusal.provider],
+      since: step.nowIso,
+    });
+    step.transition(
+      'fail',
+      'engine',
+      `${title} was refused: ${refusal.error}. The engine changes nothing more; the traffic stays where it is`,
+      { refusal },
+    );
+  } else {
+    trackFaults(step, 'write', outcome);
+  }
   const changed = step.events.length > 0;
   return {
     rollout: changed ? { ...step.rollout, updatedAt: step.nowIso } : rollout,

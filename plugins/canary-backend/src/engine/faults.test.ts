@@ -410,6 +410,54 @@ describe('recordActionOutcome: a provider that cannot act', () => {
   });
 });
 
+describe('recordActionOutcome: a provider that refuses to act', () => {
+  const refusal = {
+    provider: 'workload' as const,
+    action: 'setStableVersion',
+    error:
+      "Deployment shop/shop lacks the label canary.backstage.io/entity=ab12 that marks it as component:default/shop's (rule: ownership mark)",
+  };
+
+  it.each(['Progressing', 'Promoting', 'RollingBack'] as const)(
+    'fails a rollout that is %s at once, naming the rule, and drops its faults',
+    phase => {
+      const failing = recordActionOutcome(
+        inStage(0),
+        { router: 'setWeights failed: 500' },
+        at(1000),
+      ).rollout;
+      const rollout = { ...failing, phase };
+      const decision = recordActionOutcome(
+        rollout,
+        { router: null },
+        at(2000),
+        refusal,
+      );
+      expect(decision.rollout).toMatchObject({
+        phase: 'Failed',
+        finishedAt: at(2000).toISOString(),
+        message: `Changing the workload (demo) was refused: ${refusal.error}. The engine changes nothing more; the traffic stays where it is`,
+      });
+      expect(decision.rollout.faults).toBeUndefined();
+      expect(decision.events).toEqual([
+        expect.objectContaining({
+          action: 'fail',
+          actor: 'engine',
+          phaseBefore: phase,
+          phaseAfter: 'Failed',
+          details: { refusal },
+        }),
+      ]);
+    },
+  );
+
+  it('leaves a finished rollout as it is', () => {
+    const rollout = { ...inStage(0), phase: 'Failed' as const };
+    const decision = recordActionOutcome(rollout, {}, at(1000), refusal);
+    expect(decision.changed).toBe(false);
+  });
+});
+
 it('records faults without touching its input, the same way every time', () => {
   const rollout = inStage(0);
   const copy = structuredClone(rollout);

@@ -13,6 +13,23 @@ export type ProviderRole = ProviderFault['provider'];
  */
 export type ProviderOutcome = Partial<Record<ProviderRole, string | null>>;
 
+/**
+ * An action a provider refused (a TargetRefusedError): a rule forbids it, so trying again does not
+ * help, unlike a fault.
+ */
+export interface Refusal {
+  provider: ProviderRole;
+  action: string;
+  /** The refusal's message, naming the rule. */
+  error: string;
+}
+
+/** How a decision's actions went: each provider's outcome, and the refused action, if any. */
+export interface ActionsOutcome {
+  providers: ProviderOutcome;
+  refusal?: Refusal;
+}
+
 /** The open faults after a tick, and those that started or ended in it. */
 export interface FaultChanges {
   open: ProviderFault[];

@@ -185,7 +185,7 @@ describe.each(databases.eachSupportedId())('the outbox on %p', databaseId => {
         durationMs: expect.any(Number),
       },
     });
-    expect((await store.verifyAudit(rollout.id)).ok).toBe(true);
+    expect((await store.verifyAudit({ rolloutId: rollout.id })).ok).toBe(true);
 
     // Delivered is done: the next pass does nothing.
     await dispatcher(notifications).dispatch();
@@ -311,7 +311,9 @@ describe.each(databases.eachSupportedId())('the outbox on %p', databaseId => {
     for (const rollout of rollouts) {
       const actions = (await trailOf(store, rollout.id)).map(e => e.action);
       expect(actions.sort()).toEqual(['notify', 'rolled-back', 'webhook']);
-      expect((await store.verifyAudit(rollout.id)).ok).toBe(true);
+      expect((await store.verifyAudit({ rolloutId: rollout.id })).ok).toBe(
+        true,
+      );
     }
   });
 
@@ -342,8 +344,9 @@ describe.each(databases.eachSupportedId())('the outbox on %p', databaseId => {
       store.appendEvents([event('append', i)]),
     );
     await Promise.all([saves, ...appends]);
-    expect(await store.verifyAudit(rollout.id)).toEqual({
+    expect(await store.verifyAudit({ rolloutId: rollout.id })).toMatchObject({
       ok: true,
+      complete: true,
       checked: 30,
     });
   });

@@ -20,10 +20,11 @@ import {
   rolloutSignalChannel,
   type RolloutSignal,
 } from '@canary-release/backstage-plugin-canary-common';
+import { isTargetRefusedError } from '@canary-release/backstage-plugin-canary-node';
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import { decide, recordActionOutcome } from '../engine/decide';
-import type { ProviderOutcome } from '../engine/faults';
+import type { ActionsOutcome, ProviderOutcome } from '../engine/faults';
 import type {
   Action,
   ActualState,
@@ -46,7 +47,8 @@ import {
   webhookPayload,
 } from '../hooks/webhooks';
 import { RolloutStore, StaleRevisionError } from '../store/RolloutStore';
-import { resolveStrategy, StrategyInput } from '../strategy/strategy';
+import { checkApprover, launchStrategy, Policy } from '../strategy/policy';
+import { StrategyInput } from '../strategy/strategy';
 import { targetOfEntity } from './entityTarget';
 import { ProviderRegistry, TargetProviders } from './providers';
 import type { CatalogService } from '@backstage/plugin-catalog-node';
@@ -93,6 +95,8 @@ export class RolloutService {
       logger: LoggerService;
       defaults: Strategy;
       presets: Record<string, Strategy>;
+      /** `canary.policy`: the floors under launches, and who may approve. */
+      policy: Policy;
       hooks: HookSettings;
       /** Tells open Canary tabs that a rollout changed; they poll without it. */
       signals?: SignalsService;
@@ -124,12 +128,13 @@ export class RolloutService {
       request.preset ??
         entity.metadata.annotations?.[CANARY_ANNOTATIONS.preset],
     );
+    const strategy = launchStrategy(this.deps.policy, base, request.strategy);
     checkLaunchWebhooks(
       request.strategy,
       base,
       this.deps.hooks.allowedUrlPrefixes,
     );
-    const providers = this.deps.providers.forTarget(target);
+    const providers = await this.deps.providers.forTarget(target);
     const stableVersion =
       request.stableVersion ??
       (await providers.workload.getState(target)).stable.version;
@@ -147,7 +152,7 @@ export class RolloutService {
       target,
       stableVersion,
       canaryVersion: request.canaryVersion,
-      strategy: resolveStrategy(base, request.strategy),
+      strategy,
       phase: 'Pending',
       stageIndex: -1,
       weights: { stable: 100, canary: 0 },
@@ -221,6 +226,7 @@ export class RolloutService {
   async act(id: string, command: Command): Promise<Rollout> {
     for (let attempt = 1; ; attempt++) {
       const rollout = await this.get(id);
+      checkApprover(this.deps.policy, rollout, command.action, command.actor);
       const providers = this.deps.providers.forRunning(rollout.target);
       const observations: Observations = {
         ...(await this.observeWorld(rollout, providers)),
@@ -393,13 +399,14 @@ export class RolloutService {
 
   /**
    * Acts on the world, and says how each provider did. Failures are logged: the next tick derives
-   * the same actions again.
+   * the same actions again. A refusal (TargetRefusedError) is not retried: see
+   * `recordActionOutcome`.
    */
   private async execute(
     rollout: RolloutRecord,
     actions: Action[],
     providers: TargetProviders,
-  ): Promise<ProviderOutcome> {
+  ): Promise<ActionsOutcome> {
     const { target } = rollout;
     const outcome: ProviderOutcome = {};
     for (const action of actions) {
@@ -429,24 +436,38 @@ export class RolloutService {
         outcome[provider] ??= null;
       } catch (error) {
         const message = toError(error).message;
+        if (isTargetRefusedError(error)) {
+          this.deps.logger.warn(
+            `Rollout ${rollout.id}: ${action.type} refused: ${message}`,
+          );
+          return {
+            providers: outcome,
+            refusal: { provider, action: action.type, error: message },
+          };
+        }
         this.deps.logger.warn(
           `Rollout ${rollout.id}: ${action.type} failed, will retry on the next tick: ${message}`,
         );
         // Later steps depend on this one: the providers of those were not tried.
         outcome[provider] = `${action.type} failed: ${message}`;
-        return outcome;
+        return { providers: outcome };
       }
     }
     // A provider with nothing (more) to do is not failing to act either.
-    return { router: null, workload: null, ...outcome };
+    return { providers: { router: null, workload: null, ...outcome } };
   }
 
-  /** Saves the faults `outcome` starts or ends; returns the rollout as saved. */
+  /** Saves the faults `outcome` starts or ends, or the refusal; returns the rollout as saved. */
   private async recordOutcome(
     rollout: RolloutRecord,
-    outcome: ProviderOutcome,
+    { providers, refusal }: ActionsOutcome,
   ): Promise<RolloutRecord> {
-    const decision = recordActionOutcome(rollout, outcome, this.now());
+    const decision = recordActionOutcome(
+      rollout,
+      providers,
+      this.now(),
+      refusal,
+    );
     if (!decision.changed) return rollout;
     try {
       return await this.persist(rollout, decision);

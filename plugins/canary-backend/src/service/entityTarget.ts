@@ -15,16 +15,16 @@ export function targetOfEntity(entity: Entity): RolloutTarget {
     !router && CANARY_ANNOTATIONS.router,
     !name && KUBERNETES_ANNOTATIONS.id,
   ].filter(Boolean);
+  const entityRef = stringifyEntityRef(entity);
   if (missing.length > 0) {
     throw new InputError(
-      `${stringifyEntityRef(
-        entity,
-      )} is not set up for canary releases: it lacks the annotation(s) ${missing.join(
+      `${entityRef} is not set up for canary releases: it lacks the annotation(s) ${missing.join(
         ', ',
       )}`,
     );
   }
   return {
+    entityRef,
     cluster: annotations[KUBERNETES_ANNOTATIONS.cluster],
     namespace: annotations[KUBERNETES_ANNOTATIONS.namespace] ?? 'default',
     name,

@@ -32,11 +32,18 @@ export class ProviderRegistry implements CanaryProvidersExtensionPoint {
     register(this.workloads, 'workload controller', kind, controller);
   }
 
-  /** The providers of a target to launch on; an InputError naming what is missing. */
-  forTarget(target: RolloutTarget): TargetProviders {
+  /**
+   * The providers of a target to launch on, once the router and the workload controller accepted
+   * it (`checkTarget`: a TargetRefusedError, a 403, when one will not act on it); an InputError
+   * naming what is missing.
+   */
+  async forTarget(target: RolloutTarget): Promise<TargetProviders> {
     const missing = this.missingFor(target);
     if (missing.length > 0) throw new InputError(this.notInstalled(missing));
-    return this.forRunning(target);
+    const providers = this.forRunning(target);
+    await providers.workload.checkTarget?.(target);
+    await providers.router.checkTarget?.(target);
+    return providers;
   }
 
   /**

@@ -17,13 +17,14 @@ import {
   isFinalPhase,
 } from '@canary-release/backstage-plugin-canary-common';
 import { Knex } from 'knex';
+import { AuditKey } from './auditChain';
+import { developmentAuditKey } from './auditSetup';
 import {
-  auditHash,
-  ChainVerification,
-  ChainVerifier,
-  GENESIS,
-  StoredAuditColumns,
-} from './auditChain';
+  AuditChainStart,
+  AuditTrail,
+  AuditVerification,
+  AuditVerifyOptions,
+} from './auditTrail';
 import { CursorCodec } from './cursors';
 import type {
   AuditEventDraft,
@@ -94,7 +95,6 @@ const MEASURED_METRICS = [
   'latency_p99',
 ].map(column => column.replace('_', '-'));
 
-const VERIFY_PAGE = 1000;
 /** Rows deleted per statement when pruning old measurements. */
 const PRUNE_BATCH = 1000;
 
@@ -121,18 +121,35 @@ export function targetKey(rollout: RolloutRecord): string {
  * conditional on the revision it was computed from.
  */
 export class RolloutStore {
-  static async create(database: DatabaseService): Promise<RolloutStore> {
+  /** Migrates the database and starts the audit trail's keyed chain if it never was. */
+  static async create(
+    database: DatabaseService,
+    auditKey?: AuditKey,
+  ): Promise<RolloutStore> {
     const knex = await database.getClient();
     await useWriteAheadLog(knex);
     if (!database.migrations?.skip) {
       await knex.migrate.latest({ directory: migrationsDir });
     }
-    return new RolloutStore(knex);
+    const store = new RolloutStore(knex, auditKey);
+    store.auditStarted = await store.audit.start(new Date().toISOString());
+    return store;
   }
+
+  /** The audit trail's keyed chain. */
+  readonly audit: AuditTrail;
+  /** What `create` did to start the keyed chain, when this store started it. */
+  auditStarted?: AuditChainStart;
 
   private cursorCodec?: Promise<CursorCodec>;
 
-  constructor(private readonly knex: Knex) {}
+  /** `auditKey`: the plugin passes the configured one; tests and benchmarks use the default. */
+  constructor(
+    private readonly knex: Knex,
+    auditKey: AuditKey = developmentAuditKey,
+  ) {
+    this.audit = new AuditTrail(knex, auditKey);
+  }
 
   private cursors(): Promise<CursorCodec> {
     this.cursorCodec ??= CursorCodec.load(this.knex);
@@ -152,7 +169,7 @@ export class RolloutStore {
         if (isUniqueViolation(error)) throw activeConflict(rollout);
         throw error;
       }
-      await insertEvents(tx, events);
+      await this.audit.append(tx, events);
     });
   }
 
@@ -185,7 +202,7 @@ export class RolloutStore {
           `Rollout ${next.id} was changed concurrently; try again`,
         );
       }
-      await insertEvents(tx, events);
+      await this.audit.append(tx, events);
       if (look) await insertLook(tx, next.id, look);
       if (outbox.length > 0) {
         await tx('canary_outbox').insert(
@@ -202,12 +219,9 @@ export class RolloutStore {
     });
   }
 
-  /**
-   * Appends events to rollouts' audit trails outside a save (e.g. the outcome of a delivery),
-   * each extending its rollout's hash chain.
-   */
+  /** Appends events to the audit trail outside a save (e.g. the outcome of a delivery). */
   async appendEvents(events: AuditEventDraft[]): Promise<void> {
-    await this.knex.transaction(tx => appendEvents(tx, events));
+    await this.knex.transaction(tx => this.audit.append(tx, events));
   }
 
   /** Deliveries that are pending and not claimed (or whose claim ran out), oldest first. */
@@ -273,7 +287,7 @@ export class RolloutStore {
           finished_at: event.at,
         });
       if (updated !== 1) return false;
-      await appendEvents(tx, [event]);
+      await this.audit.append(tx, [event]);
       return true;
     });
   }
@@ -397,22 +411,9 @@ export class RolloutStore {
     };
   }
 
-  /** Recomputes the audit hash chains (of one rollout, or all) and reports the first break. */
-  async verifyAudit(rolloutId?: string): Promise<ChainVerification> {
-    const verifier = new ChainVerifier();
-    let afterId = 0;
-    for (;;) {
-      const q = this.knex('canary_audit_events')
-        .where('id', '>', afterId)
-        .orderBy('id', 'asc')
-        .limit(VERIFY_PAGE);
-      if (rolloutId) q.where('rollout_id', rolloutId);
-      const rows = await q;
-      rows.forEach(row => verifier.check(row));
-      if (rows.length < VERIFY_PAGE) break;
-      afterId = Number(rows[rows.length - 1].id);
-    }
-    return verifier.result();
+  /** Checks the audit trail's chain, a bounded part per call (see AuditTrail.verify). */
+  verifyAudit(options?: AuditVerifyOptions): Promise<AuditVerification> {
+    return this.audit.verify(options);
   }
 
   /** Every measurement and verdict of a rollout, as time series per metric and arm. */
@@ -511,61 +512,6 @@ function toRow(rollout: RolloutRecord) {
 
 function fromRow(row: { state: string }): RolloutRecord {
   return JSON.parse(row.state);
-}
-
-/**
- * Appends events of rollouts that are not being saved. A no-op update of each rollout's row takes
- * its row lock first, the lock a save holds, so the hash read next is the chain's last.
- */
-async function appendEvents(tx: Knex.Transaction, events: AuditEventDraft[]) {
-  const ids = [...new Set(events.map(e => e.rolloutId))].sort();
-  for (const id of ids) {
-    await tx('canary_rollouts')
-      .where({ id })
-      .update({ revision: tx.ref('revision') });
-  }
-  await insertEvents(tx, events);
-}
-
-/**
- * Appends events to the audit trail, each chained to the previous event of its rollout. Callers
- * hold the rollout's row lock (by saving it, inserting it new, or appendEvents) in the same
- * transaction, so no two writers extend one rollout's chain at once.
- */
-async function insertEvents(tx: Knex.Transaction, events: AuditEventDraft[]) {
-  const lastHash = new Map<string, string>();
-  for (const e of events) {
-    if (!lastHash.has(e.rolloutId)) {
-      const last = await tx('canary_audit_events')
-        .where({ rollout_id: e.rolloutId })
-        .whereNotNull('hash')
-        .orderBy('id', 'desc')
-        .first('hash');
-      lastHash.set(e.rolloutId, last?.hash ?? GENESIS);
-    }
-    const columns: StoredAuditColumns = {
-      rollout_id: e.rolloutId,
-      entity_ref: e.entityRef,
-      at: e.at,
-      actor: e.actor,
-      action: e.action,
-      phase_before: e.phaseBefore ?? null,
-      phase_after: e.phaseAfter,
-      stage_index: e.stageIndex,
-      weights_before: e.weightsBefore ? JSON.stringify(e.weightsBefore) : null,
-      weights_after: JSON.stringify(e.weightsAfter),
-      reason: e.reason,
-      details: JSON.stringify(e.details),
-    };
-    const prevHash = lastHash.get(e.rolloutId)!;
-    const hash = auditHash(prevHash, columns);
-    await tx('canary_audit_events').insert({
-      ...columns,
-      prev_hash: prevHash,
-      hash,
-    });
-    lastHash.set(e.rolloutId, hash);
-  }
 }
 
 function auditFromRow(row: any): AuditEvent {

@@ -20,7 +20,7 @@ const UNIT_MS: Record<string, number> = {
 };
 
 const MIN_DURATION_MS = 100;
-const MAX_STAGE_DURATION_MS = 30 * UNIT_MS.d;
+export const MAX_STAGE_DURATION_MS = 30 * UNIT_MS.d;
 const MAX_INTERVAL_MS = UNIT_MS.h;
 const MAX_WEBHOOK_TIMEOUT_MS = UNIT_MS.m;
 const DEFAULT_WEBHOOK_TIMEOUT_MS = 10 * UNIT_MS.s;
@@ -32,7 +32,13 @@ export function parseDuration(text: string): number | undefined {
   return match ? Number(match[1]) * UNIT_MS[match[2]] : undefined;
 }
 
-const duration = (maxMs: number) =>
+/** Milliseconds written back in the largest unit that divides them, e.g. `5m`, `100ms`. */
+export function formatDuration(ms: number): string {
+  const unit = ['d', 'h', 'm', 's'].find(u => ms % UNIT_MS[u] === 0);
+  return unit ? `${ms / UNIT_MS[unit]}${unit}` : `${ms}ms`;
+}
+
+export const duration = (maxMs: number) =>
   z.string().transform((text, ctx) => {
     const value = parseDuration(text);
     if (value === undefined) {
@@ -65,10 +71,10 @@ const stageInput = z.strictObject({
 
 const policy = z.enum(['pause', 'rollback']);
 
-const metricName = z
+export const metricName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be a lowercase metric name');
-const direction = z.enum(['lower-is-better', 'higher-is-better']);
+export const direction = z.enum(['lower-is-better', 'higher-is-better']);
 const quantiles = z.array(z.number().gt(0).lt(1)).min(1).max(10);
 const metricBase = {
   name: metricName,
@@ -160,22 +166,35 @@ const webhookInput = z.strictObject({
     .optional(),
 });
 
+const strategyFields = {
+  stages: z.array(stageInput).min(1).max(20).optional(),
+  analysis: analysisInput.optional(),
+  dedicatedBaseline: z.boolean().optional(),
+  progressDeadline: duration(MAX_STAGE_DURATION_MS).optional(),
+  webhooks: z
+    .array(webhookInput)
+    .max(20)
+    .refine(
+      hooks => new Set(hooks.map(h => h.name)).size === hooks.length,
+      'webhook names must be unique',
+    )
+    .optional(),
+};
+
+/**
+ * The fields a launch request can override, as `canary.policy.overridable` names them: the
+ * top-level ones, and each analysis setting on its own (`analysis.alpha`).
+ */
+export const STRATEGY_FIELDS = [
+  ...Object.keys(strategyFields).filter(field => field !== 'analysis'),
+  ...Object.keys(analysisInput.shape)
+    .filter(field => field !== 'thresholds') // refused by the schema anyway
+    .map(field => `analysis.${field}`),
+];
+
 /** A strategy or a partial one (a launch request overrides the configured defaults). */
 export const strategyInputSchema = z
-  .strictObject({
-    stages: z.array(stageInput).min(1).max(20).optional(),
-    analysis: analysisInput.optional(),
-    dedicatedBaseline: z.boolean().optional(),
-    progressDeadline: duration(MAX_STAGE_DURATION_MS).optional(),
-    webhooks: z
-      .array(webhookInput)
-      .max(20)
-      .refine(
-        hooks => new Set(hooks.map(h => h.name)).size === hooks.length,
-        'webhook names must be unique',
-      )
-      .optional(),
-  })
+  .strictObject(strategyFields)
   .superRefine((strategy, ctx) => {
     strategy.stages?.forEach((stage, i) => {
       const previous = strategy.stages![i - 1];
@@ -201,6 +220,19 @@ export const strategyInputSchema = z
 
 /** The parsed (millisecond) form of a strategy input. */
 export type StrategyInput = z.output<typeof strategyInputSchema>;
+
+/** The STRATEGY_FIELDS a strategy input sets. */
+export function overriddenFields(input: StrategyInput | undefined): string[] {
+  const { analysis, ...rest } = input ?? {};
+  const set = (fields: object) =>
+    Object.entries(fields)
+      .filter(([, value]) => value !== undefined)
+      .map(([field]) => field);
+  return [
+    ...set(rest),
+    ...set(analysis ?? {}).map(field => `analysis.${field}`),
+  ];
+}
 
 /** The webhooks of a strategy input, with their defaults. */
 function resolveWebhooks(input: StrategyInput | undefined): Webhook[] {

@@ -1,5 +1,6 @@
 import { ServiceFactory } from '@backstage/backend-plugin-api';
 import { Entity } from '@backstage/catalog-model';
+import { STRATEGY_FIELDS } from '../strategy/strategy';
 
 /** What the tests of the canary backend and its modules start it with. */
 
@@ -53,6 +54,12 @@ export const FAST = {
     ],
   },
 };
+
+/**
+ * A `canary.policy` that lets a launch request override every strategy field, for tests that
+ * launch with FAST or other overrides: the product's default lets a launch override webhooks only.
+ */
+export const OVERRIDE_ANY_POLICY = { overridable: [...STRATEGY_FIELDS] };
 
 /**
  * `mockServices.scheduler()` typed with what the tests use: its factory, and running a task now.

@@ -3,6 +3,7 @@ import {
   AnalysisInputError,
   AnalysisRequest,
   ANALYSIS_LIMITS,
+  parseAnalysisRequest,
 } from '.';
 
 /** The request of DESIGN.md ("The stateless judge"). */
@@ -321,5 +322,145 @@ describe('analyze', () => {
     ).toEqual([
       `the request holds 2200000 values and buckets, more than ${ANALYSIS_LIMITS.maxTotalValues}`,
     ]);
+  });
+
+  it('refuses unknown fields at every level, by kind', () => {
+    const request = {
+      alhpa: 0.05,
+      metrics: [
+        {
+          name: 'e',
+          kind: 'proportion',
+          margin: 0.01,
+          critcal: true,
+          quantiles: [0.5],
+          looks: [
+            {
+              baseline: { count: 1, total: 10, value: 3 },
+              canary: { count: 1, total: 10 },
+              margn: 0.1,
+            },
+          ],
+        },
+        {
+          name: 'l',
+          kind: 'distribution',
+          unit: 'x'.repeat(101),
+          looks: [
+            {
+              canary: {
+                histogram: { bounds: [1], counts: [1, 1], 'a b': 1 },
+              },
+            },
+          ],
+        },
+      ],
+    };
+    expect(problemsOf(request)).toEqual([
+      'alhpa: not a field of the request (alpha, metrics, minLooks, maxLooks, minSampleSize, inconclusiveAction, noDataAction, maxConsecutiveNoData)',
+      'metrics[0].critcal: not a field of a proportion metric (name, kind, direction, critical, margin, rollbackMargin, maxRate, maxRatio, looks)',
+      'metrics[0].quantiles: not a field of a proportion metric (name, kind, direction, critical, margin, rollbackMargin, maxRate, maxRatio, looks)',
+      'metrics[1].unit: must be a string of at most 100 characters',
+      'metrics[0].looks[0].margn: not a field of a look (baseline, canary)',
+      "metrics[0].looks[0].baseline.value: not a field of a proportion metric's arm (count, total)",
+      'metrics[1].looks[0].canary.histogram["a b"]: not a field of a histogram (bounds, counts)',
+    ]);
+  });
+
+  it('lists the first problems and counts the others, quoting values short', () => {
+    const counts = new Array(1000).fill('x'.repeat(1000));
+    let error: AnalysisInputError | undefined;
+    try {
+      analyze({
+        metrics: [
+          {
+            name: 'l',
+            kind: 'distribution',
+            looks: [
+              {
+                canary: {
+                  histogram: {
+                    bounds: Array.from({ length: 999 }, (_, i) => i + 1),
+                    counts,
+                  },
+                },
+              },
+            ],
+          },
+        ],
+      } as unknown as AnalysisRequest);
+    } catch (e) {
+      error = e as AnalysisInputError;
+    }
+    expect(error?.problems).toHaveLength(ANALYSIS_LIMITS.maxProblems);
+    expect(error?.problems[0]).toBe(
+      `metrics[0].looks[0].canary.histogram.counts[0]: must be an integer >= 0, got "${'x'.repeat(
+        80,
+      )}…"`,
+    );
+    expect(error?.unlisted).toBe(1000 - ANALYSIS_LIMITS.maxProblems);
+    const many = new Array(1000).fill(-1);
+    try {
+      analyze({
+        metrics: [
+          {
+            name: 'l',
+            kind: 'distribution',
+            looks: [
+              {
+                canary: {
+                  histogram: { bounds: many.slice(1), counts: many },
+                },
+              },
+            ],
+          },
+        ],
+      } as unknown as AnalysisRequest);
+    } catch (e) {
+      error = e as AnalysisInputError;
+    }
+    expect(error?.problems).toHaveLength(ANALYSIS_LIMITS.maxProblems);
+    expect(error?.problems[0]).toBe(
+      'metrics[0].looks[0].canary.histogram.bounds[0]: must be a finite number >= 0, got -1',
+    );
+    expect(error?.unlisted).toBe(999 + 1000 - ANALYSIS_LIMITS.maxProblems);
+    expect(error?.message).toMatch(/; … and 1979 more$/);
+    expect(
+      problemsOf({
+        metrics: [
+          {
+            name: 'l',
+            kind: 'distribution',
+            looks: [{ canary: { samples: [1, 'y'.repeat(1000), [[1]]] } }],
+          },
+        ],
+      }),
+    ).toEqual([
+      `metrics[0].looks[0].canary.samples[1]: must be a finite number >= 0, got "${'y'.repeat(
+        80,
+      )}…"`,
+    ]);
+  });
+
+  it('parses requests, refusing nesting deeper than a request has and text that is not JSON', () => {
+    const text = JSON.stringify(designExample);
+    expect(parseAnalysisRequest(text)).toEqual(designExample);
+    // Brackets and quotes inside strings are not nesting.
+    const tricky = { a: '[[[[[[[[[["{{{{{{{{{\\', b: ['}}}'] };
+    expect(parseAnalysisRequest(JSON.stringify(tricky))).toEqual(tricky);
+    const deep = (depth: number) =>
+      `{"metrics":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`;
+    expect(parseAnalysisRequest(deep(ANALYSIS_LIMITS.maxDepth))).toBeDefined();
+    expect(() =>
+      parseAnalysisRequest(deep(ANALYSIS_LIMITS.maxDepth + 1)),
+    ).toThrow(
+      'the request nests arrays and objects deeper than 8 levels (at character 18)',
+    );
+    expect(() => parseAnalysisRequest(deep(1_000_000))).toThrow(
+      AnalysisInputError,
+    );
+    expect(() => parseAnalysisRequest(`{"a": ${'1'.repeat(500)}x`)).toThrow(
+      /^invalid analysis input: the request is not valid JSON: ".{1,80}…?"$/,
+    );
   });
 });

@@ -1,10 +1,18 @@
 import type { MetricVerdict, PolicyAction } from '../model';
 import { judgeLook } from './judge';
-import { AnalysisInputError, definitionProblems } from './validation';
+import {
+  AnalysisInputError,
+  definitionProblems,
+  describe,
+  METRIC_BASE_FIELDS,
+  METRIC_FIELDS,
+  quote,
+} from './validation';
 import type {
   JudgeDecision,
   JudgeState,
   MetricDefinition,
+  MetricKind,
   MetricLookData,
 } from './types';
 
@@ -21,9 +29,15 @@ export const ANALYSIS_LIMITS = {
   /** Raw values and histogram buckets over the whole request. */
   maxTotalValues: 2_000_000,
   maxHistogramBuckets: 1000,
+  /** Also of a metric's `unit`. */
   maxNameLength: 100,
-  /** At most this many problems are listed in an error. */
-  maxProblems: 50,
+  /** At most this many problems are listed in an error; the others are only counted. */
+  maxProblems: 20,
+  /**
+   * Nesting of arrays and objects in the JSON text: a request's deepest value, a histogram's
+   * bound, is at depth 8 (request, metrics, metric, looks, look, arm, histogram, bounds).
+   */
+  maxDepth: 8,
 } as const;
 
 /** A metric definition with its looks: cumulative data per arm, one entry per look. @public */
@@ -77,21 +91,39 @@ export interface AnalysisResponse {
   outcome: { decision: JudgeDecision; look: number; reason: string };
 }
 
+/** The problems found so far: the first ANALYSIS_LIMITS.maxProblems in full, the others counted. */
+class Problems {
+  readonly listed: string[] = [];
+  unlisted = 0;
+
+  add(problem: string) {
+    if (this.listed.length < ANALYSIS_LIMITS.maxProblems) {
+      this.listed.push(problem);
+    } else {
+      this.unlisted++;
+    }
+  }
+
+  get count() {
+    return this.listed.length + this.unlisted;
+  }
+}
+
 /**
  * The stateless judge behind `POST /api/canary/analyze`: runs the judge over every look, carrying
  * its state from look to look, exactly as the engine does within one stage. Every look is judged,
- * also after a decision the engine would act on. Throws AnalysisInputError listing every problem of
- * an invalid request (negative counts, counts above totals, histograms whose buckets do not match,
- * cumulative values that decrease, non-finite numbers, requests beyond ANALYSIS_LIMITS).
+ * also after a decision the engine would act on. Throws AnalysisInputError listing the problems of
+ * an invalid request (unknown fields, negative counts, counts above totals, histograms whose
+ * buckets do not match, cumulative values that decrease, non-finite numbers, requests beyond
+ * ANALYSIS_LIMITS).
  *
  * @public
  */
 export function analyze(request: AnalysisRequest): AnalysisResponse {
-  const problems = requestProblems(request);
-  if (problems.length) {
-    throw new AnalysisInputError(
-      problems.slice(0, ANALYSIS_LIMITS.maxProblems),
-    );
+  const problems = new Problems();
+  requestProblems(request, problems);
+  if (problems.count) {
+    throw new AnalysisInputError(problems.listed, problems.unlisted);
   }
   const alpha = request.alpha ?? 0.05;
   const minLooks = request.minLooks ?? 1;
@@ -158,6 +190,63 @@ function canarySize(metric: AnalysisMetric, look: MetricLookData): number {
   return Infinity;
 }
 
+/**
+ * Parses the JSON text of an analysis request. Nesting deeper than any valid request's is refused
+ * before JSON.parse builds it (deep nesting is what makes parsing, and anything recursive on the
+ * result, slow or overflow the stack); so is text that is not JSON. Throws AnalysisInputError.
+ *
+ * @public
+ */
+export function parseAnalysisRequest(json: string): unknown {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c /* a backslash escapes the next character */) i++;
+      else if (c === 0x22 /* " */) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
+      if (++depth > ANALYSIS_LIMITS.maxDepth) {
+        throw new AnalysisInputError([
+          `the request nests arrays and objects deeper than ${ANALYSIS_LIMITS.maxDepth} levels (at character ${i})`,
+        ]);
+      }
+    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) {
+      depth--;
+    }
+  }
+  try {
+    return JSON.parse(json);
+  } catch (error) {
+    throw new AnalysisInputError([
+      `the request is not valid JSON: ${quote(
+        String((error as Error).message),
+      )}`,
+    ]);
+  }
+}
+
+const REQUEST_FIELDS: ReadonlyArray<keyof AnalysisRequest> = [
+  'alpha',
+  'metrics',
+  'minLooks',
+  'maxLooks',
+  'minSampleSize',
+  'inconclusiveAction',
+  'noDataAction',
+  'maxConsecutiveNoData',
+];
+const LOOK_FIELDS: ReadonlyArray<keyof MetricLookData> = ['baseline', 'canary'];
+const ARM_FIELDS: Record<MetricKind, readonly string[]> = {
+  proportion: ['count', 'total'],
+  count: ['events', 'exposure'],
+  distribution: ['samples', 'histogram'],
+  gauge: ['value'],
+};
+const HISTOGRAM_FIELDS = ['bounds', 'counts'];
+
 const isObject = (value: unknown): value is Record<string, any> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 const finite = (value: unknown): value is number =>
@@ -165,72 +254,118 @@ const finite = (value: unknown): value is number =>
 const count = (value: unknown): value is number =>
   Number.isInteger(value) && (value as number) >= 0;
 
-/** Every problem of a request (empty when it is valid). */
-function requestProblems(request: unknown): string[] {
-  if (!isObject(request)) return ['the request must be a JSON object'];
-  const problems: string[] = [];
+/** Names every field of `value` that is not one of `known` (of `what`). */
+function unknownFields(
+  value: Record<string, unknown>,
+  known: readonly string[],
+  at: string,
+  what: string,
+  problems: Problems,
+) {
+  for (const key of Object.keys(value)) {
+    if (known.includes(key)) continue;
+    const field = /^[A-Za-z_$][\w$]{0,79}$/.test(key)
+      ? `${at ? `${at}.` : ''}${key}`
+      : `${at}[${quote(key)}]`;
+    problems.add(`${field}: not a field of ${what} (${known.join(', ')})`);
+  }
+}
+
+/** Adds every problem of a request to `problems`. */
+function requestProblems(request: unknown, problems: Problems) {
+  if (!isObject(request)) {
+    problems.add('the request must be a JSON object');
+    return;
+  }
+  unknownFields(request, REQUEST_FIELDS, '', 'the request', problems);
   const { alpha, metrics } = request;
   if (alpha !== undefined && !(finite(alpha) && alpha > 0 && alpha < 0.5)) {
-    problems.push('alpha: must be a number in (0, 0.5)');
+    problems.add('alpha: must be a number in (0, 0.5)');
   }
   for (const field of ['minLooks', 'maxLooks', 'maxConsecutiveNoData']) {
     const value = request[field];
     if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
-      problems.push(`${field}: must be an integer >= 1`);
+      problems.add(`${field}: must be an integer >= 1`);
     }
   }
   if (request.minSampleSize !== undefined && !count(request.minSampleSize)) {
-    problems.push('minSampleSize: must be an integer >= 0');
+    problems.add('minSampleSize: must be an integer >= 0');
   }
   for (const field of ['inconclusiveAction', 'noDataAction']) {
     const value = request[field];
     if (value !== undefined && value !== 'pause' && value !== 'rollback') {
-      problems.push(`${field}: must be pause or rollback`);
+      problems.add(`${field}: must be pause or rollback`);
     }
   }
   if (Array.isArray(metrics) && metrics.length > ANALYSIS_LIMITS.maxMetrics) {
-    return [
-      ...problems,
+    problems.add(
       `metrics: at most ${ANALYSIS_LIMITS.maxMetrics} metrics, got ${metrics.length}`,
-    ];
+    );
+    return;
   }
   const definitions = definitionProblems(metrics);
-  problems.push(...definitions);
-  if (definitions.length) return problems;
-  let lookCount: number | undefined;
-  const budget = { values: 0 };
-  (metrics as unknown[]).forEach((metric, i) => {
-    const m = metric as AnalysisMetric;
+  definitions.forEach(problem => problems.add(problem));
+  if (!Array.isArray(metrics)) return;
+  metrics.forEach((metric: unknown, i) => {
+    if (!isObject(metric)) return;
     const at = `metrics[${i}]`;
-    if (m.name.length > ANALYSIS_LIMITS.maxNameLength) {
-      problems.push(
-        `${at}.name: at most ${ANALYSIS_LIMITS.maxNameLength} characters`,
+    const kind = metric.kind as MetricKind;
+    if (METRIC_FIELDS[kind]) {
+      unknownFields(
+        metric,
+        [...METRIC_BASE_FIELDS, ...METRIC_FIELDS[kind], 'looks'],
+        at,
+        `a ${kind} metric`,
+        problems,
       );
     }
+    if (typeof metric.name === 'string') {
+      if (metric.name.length > ANALYSIS_LIMITS.maxNameLength) {
+        problems.add(
+          `${at}.name: at most ${ANALYSIS_LIMITS.maxNameLength} characters`,
+        );
+      }
+    }
+    if (
+      metric.unit !== undefined &&
+      !(
+        typeof metric.unit === 'string' &&
+        metric.unit.length <= ANALYSIS_LIMITS.maxNameLength
+      )
+    ) {
+      problems.add(
+        `${at}.unit: must be a string of at most ${ANALYSIS_LIMITS.maxNameLength} characters`,
+      );
+    }
+  });
+  if (definitions.length) return;
+  let lookCount: number | undefined;
+  const budget = { values: 0 };
+  (metrics as AnalysisMetric[]).forEach((m, i) => {
+    const at = `metrics[${i}]`;
     if (!Array.isArray(m.looks) || m.looks.length === 0) {
-      problems.push(`${at}.looks: at least one look is needed`);
+      problems.add(`${at}.looks: at least one look is needed`);
       return;
     }
     if (m.looks.length > ANALYSIS_LIMITS.maxLooks) {
-      problems.push(
+      problems.add(
         `${at}.looks: at most ${ANALYSIS_LIMITS.maxLooks} looks, got ${m.looks.length}`,
       );
       return;
     }
     if (lookCount === undefined) lookCount = m.looks.length;
     else if (m.looks.length !== lookCount) {
-      problems.push(
+      problems.add(
         `${at}.looks: every metric needs the same number of looks (${lookCount}), got ${m.looks.length}`,
       );
     }
-    problems.push(...lookProblems(m, at, budget));
+    lookProblems(m, at, budget, problems);
   });
   if (budget.values > ANALYSIS_LIMITS.maxTotalValues) {
-    problems.push(
+    problems.add(
       `the request holds ${budget.values} values and buckets, more than ${ANALYSIS_LIMITS.maxTotalValues}`,
     );
   }
-  return problems;
 }
 
 /** Problems of one metric's looks, including cumulative values that decrease. */
@@ -238,31 +373,37 @@ function lookProblems(
   metric: AnalysisMetric,
   at: string,
   budget: { values: number },
-): string[] {
-  const problems: string[] = [];
+  problems: Problems,
+) {
   const last: Record<string, any> = {};
   metric.looks.forEach((look: unknown, i) => {
     if (!isObject(look)) {
-      problems.push(
+      problems.add(
         `${at}.looks[${i}]: must be an object with baseline and canary`,
       );
       return;
     }
-    for (const arm of ['baseline', 'canary'] as const) {
+    unknownFields(look, LOOK_FIELDS, `${at}.looks[${i}]`, 'a look', problems);
+    for (const arm of LOOK_FIELDS) {
       const data = look[arm];
       if (data === undefined || data === null) continue;
       const where = `${at}.looks[${i}].${arm}`;
       if (!isObject(data)) {
-        problems.push(`${where}: must be an object`);
+        problems.add(`${where}: must be an object`);
         continue;
       }
-      const before = last[arm];
-      const armProblems = armDataProblems(metric, data, before, where, budget);
-      problems.push(...armProblems);
-      if (!armProblems.length) last[arm] = data;
+      const before = problems.count;
+      unknownFields(
+        data,
+        ARM_FIELDS[metric.kind],
+        where,
+        `a ${metric.kind} metric's arm`,
+        problems,
+      );
+      armDataProblems(metric, data, last[arm], where, budget, problems);
+      if (problems.count === before) last[arm] = data;
     }
   });
-  return problems;
 }
 
 function armDataProblems(
@@ -271,11 +412,12 @@ function armDataProblems(
   before: Record<string, any> | undefined,
   where: string,
   budget: { values: number },
-): string[] {
-  const problems: string[] = [];
+  problems: Problems,
+) {
+  const found = problems.count;
   const nonDecreasing = (field: string) => {
     if (before && data[field] < before[field]) {
-      problems.push(
+      problems.add(
         `${where}.${field}: cumulative values cannot decrease (${before[field]} before, ${data[field]} now)`,
       );
     }
@@ -283,39 +425,39 @@ function armDataProblems(
   switch (metric.kind) {
     case 'proportion': {
       if (!count(data.count))
-        problems.push(`${where}.count: must be an integer >= 0`);
+        problems.add(`${where}.count: must be an integer >= 0`);
       if (!count(data.total))
-        problems.push(`${where}.total: must be an integer >= 0`);
-      if (problems.length) return problems;
+        problems.add(`${where}.total: must be an integer >= 0`);
+      if (problems.count > found) return;
       if (data.count > data.total) {
-        problems.push(
+        problems.add(
           `${where}.count: ${data.count} is more than total ${data.total}`,
         );
       }
       nonDecreasing('count');
       nonDecreasing('total');
-      return problems;
+      return;
     }
     case 'count': {
       if (!count(data.events))
-        problems.push(`${where}.events: must be an integer >= 0`);
+        problems.add(`${where}.events: must be an integer >= 0`);
       if (!(finite(data.exposure) && data.exposure >= 0)) {
-        problems.push(`${where}.exposure: must be a finite number >= 0`);
+        problems.add(`${where}.exposure: must be a finite number >= 0`);
       }
-      if (problems.length) return problems;
+      if (problems.count > found) return;
       if (data.events > 0 && data.exposure === 0) {
-        problems.push(`${where}.exposure: events without exposure`);
+        problems.add(`${where}.exposure: events without exposure`);
       }
       nonDecreasing('events');
       nonDecreasing('exposure');
-      return problems;
+      return;
     }
     case 'distribution':
-      return distributionProblems(data, before, where, budget);
+      distributionProblems(data, before, where, budget, problems);
+      return;
     default:
       if (!finite(data.value))
-        problems.push(`${where}.value: must be a finite number`);
-      return problems;
+        problems.add(`${where}.value: must be a finite number`);
   }
 }
 
@@ -324,35 +466,18 @@ function distributionProblems(
   before: Record<string, any> | undefined,
   where: string,
   budget: { values: number },
-): string[] {
+  problems: Problems,
+) {
   const hasSamples = data.samples !== undefined;
   const hasHistogram = data.histogram !== undefined;
   if (hasSamples === hasHistogram) {
-    return [`${where}: give either samples or histogram`];
+    problems.add(`${where}: give either samples or histogram`);
+    return;
   }
   if (hasSamples) {
-    const samples = data.samples;
-    if (!Array.isArray(samples)) return [`${where}.samples: must be an array`];
-    if (samples.length > ANALYSIS_LIMITS.maxSamplesPerArm) {
-      return [
-        `${where}.samples: at most ${ANALYSIS_LIMITS.maxSamplesPerArm} values per arm and look, got ${samples.length}`,
-      ];
-    }
-    budget.values += samples.length;
-    const bad = samples.findIndex(v => !(finite(v) && v >= 0));
-    if (bad >= 0) {
-      return [
-        `${where}.samples[${bad}]: must be a finite number >= 0, got ${samples[bad]}`,
-      ];
-    }
-    if (before?.samples && samples.length < before.samples.length) {
-      return [
-        `${where}.samples: cumulative samples cannot shrink (${before.samples.length} before, ${samples.length} now)`,
-      ];
-    }
-    if (before?.histogram)
-      return [`${where}: switches from histogram to samples`];
-    return [];
+    const problem = samplesProblem(data.samples, before, where, budget);
+    if (problem) problems.add(problem);
+    return;
   }
   const histogram = data.histogram;
   if (
@@ -360,59 +485,102 @@ function distributionProblems(
     !Array.isArray(histogram.bounds) ||
     !Array.isArray(histogram.counts)
   ) {
-    return [`${where}.histogram: needs bounds and counts arrays`];
+    problems.add(`${where}.histogram: needs bounds and counts arrays`);
+    return;
   }
   const { bounds, counts } = histogram as {
     bounds: unknown[];
     counts: unknown[];
   };
   if (counts.length > ANALYSIS_LIMITS.maxHistogramBuckets) {
-    return [
+    problems.add(
       `${where}.histogram: at most ${ANALYSIS_LIMITS.maxHistogramBuckets} buckets`,
-    ];
+    );
+    return;
   }
   budget.values += counts.length;
   if (counts.length !== bounds.length + 1) {
-    return [
+    problems.add(
       `${where}.histogram: needs one more count than bounds (the last bucket is open), got ${bounds.length} bounds and ${counts.length} counts`,
-    ];
+    );
+    return;
   }
-  const problems: string[] = [];
+  const found = problems.count;
+  unknownFields(
+    histogram,
+    HISTOGRAM_FIELDS,
+    `${where}.histogram`,
+    'a histogram',
+    problems,
+  );
   bounds.forEach((b, i) => {
     if (!(finite(b) && b >= 0))
-      problems.push(
-        `${where}.histogram.bounds[${i}]: must be a finite number >= 0`,
+      problems.add(
+        `${where}.histogram.bounds[${i}]: must be a finite number >= 0, got ${describe(
+          b,
+        )}`,
       );
     else if (i > 0 && !(b > (bounds[i - 1] as number))) {
-      problems.push(`${where}.histogram.bounds: must increase strictly`);
+      problems.add(`${where}.histogram.bounds[${i}]: must increase strictly`);
     }
   });
   counts.forEach((c, i) => {
     if (!count(c))
-      problems.push(`${where}.histogram.counts[${i}]: must be an integer >= 0`);
+      problems.add(
+        `${where}.histogram.counts[${i}]: must be an integer >= 0, got ${describe(
+          c,
+        )}`,
+      );
   });
-  if (problems.length) return problems;
-  if (before?.samples) return [`${where}: switches from samples to histogram`];
+  if (problems.count > found) return;
+  if (before?.samples) {
+    problems.add(`${where}: switches from samples to histogram`);
+    return;
+  }
   const previous = before?.histogram as
     | { bounds: number[]; counts: number[] }
     | undefined;
-  if (previous) {
-    if (
-      previous.bounds.length !== bounds.length ||
-      previous.bounds.some((b, i) => b !== bounds[i])
-    ) {
-      return [
-        `${where}.histogram.bounds: differ from the previous look's buckets`,
-      ];
-    }
-    const shrinking = counts.findIndex(
-      (c, i) => (c as number) < previous.counts[i],
+  if (!previous) return;
+  if (
+    previous.bounds.length !== bounds.length ||
+    previous.bounds.some((b, i) => b !== bounds[i])
+  ) {
+    problems.add(
+      `${where}.histogram.bounds: differ from the previous look's buckets`,
     );
-    if (shrinking >= 0) {
-      return [
-        `${where}.histogram.counts[${shrinking}]: cumulative counts cannot decrease (${previous.counts[shrinking]} before, ${counts[shrinking]} now)`,
-      ];
-    }
+    return;
   }
-  return problems;
+  const shrinking = counts.findIndex(
+    (c, i) => (c as number) < previous.counts[i],
+  );
+  if (shrinking >= 0) {
+    problems.add(
+      `${where}.histogram.counts[${shrinking}]: cumulative counts cannot decrease (${previous.counts[shrinking]} before, ${counts[shrinking]} now)`,
+    );
+  }
+}
+
+/** The problem of an arm's raw samples, if any. */
+function samplesProblem(
+  samples: unknown,
+  before: Record<string, any> | undefined,
+  where: string,
+  budget: { values: number },
+): string | undefined {
+  if (!Array.isArray(samples)) return `${where}.samples: must be an array`;
+  if (samples.length > ANALYSIS_LIMITS.maxSamplesPerArm) {
+    return `${where}.samples: at most ${ANALYSIS_LIMITS.maxSamplesPerArm} values per arm and look, got ${samples.length}`;
+  }
+  budget.values += samples.length;
+  const bad = samples.findIndex(v => !(finite(v) && v >= 0));
+  if (bad >= 0) {
+    return `${where}.samples[${bad}]: must be a finite number >= 0, got ${describe(
+      samples[bad],
+    )}`;
+  }
+  if (before?.samples && samples.length < before.samples.length) {
+    return `${where}.samples: cumulative samples cannot shrink (${before.samples.length} before, ${samples.length} now)`;
+  }
+  if (before?.histogram) return `${where}: switches from histogram to samples`;
+  return undefined;
 }

@@ -1,7 +1,7 @@
 export * from './types';
 export { judgeLook, JUDGE_DEFAULTS } from './judge';
 export { AnalysisInputError } from './validation';
-export { analyze, ANALYSIS_LIMITS } from './analyze';
+export { analyze, ANALYSIS_LIMITS, parseAnalysisRequest } from './analyze';
 export type {
   AnalysisMetric,
   AnalysisRequest,

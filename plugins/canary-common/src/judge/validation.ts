@@ -1,21 +1,74 @@
-import type { MetricDefinition } from './types';
+import type {
+  MetricDefinition,
+  MetricDefinitionBase,
+  MetricKind,
+} from './types';
 
 /**
- * Invalid judge input: the metric definitions or an analysis request. `problems` lists every
- * problem found, each naming the field, so a caller can fix them all at once (the backend turns
- * this into a 400).
+ * Invalid judge input: the metric definitions or an analysis request. `problems` lists the
+ * problems found, each naming the field, so a caller can fix them at once (the backend turns this
+ * into a 400); past the first few, `unlisted` only counts them.
  *
  * @public
  */
 export class AnalysisInputError extends Error {
   readonly problems: string[];
+  readonly unlisted: number;
 
-  constructor(problems: string[]) {
-    super(`invalid analysis input: ${problems.join('; ')}`);
+  constructor(problems: string[], unlisted = 0) {
+    super(
+      `invalid analysis input: ${problems.join('; ')}${
+        unlisted ? `; … and ${unlisted} more` : ''
+      }`,
+    );
     this.name = 'AnalysisInputError';
     this.problems = problems;
+    this.unlisted = unlisted;
   }
 }
+
+/** Longest excerpt of an input value that a problem quotes. */
+const MAX_ECHO = 80;
+
+/** A string as a problem quotes it: in quotes, cut to MAX_ECHO characters. */
+export function quote(text: string): string {
+  return JSON.stringify(
+    text.length > MAX_ECHO ? `${text.slice(0, MAX_ECHO)}…` : text,
+  );
+}
+
+/**
+ * An input value as a problem names it: numbers and short strings as they are, arrays and objects
+ * by their type only, so that no message grows with (or recurses into) the input.
+ */
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return quote(value);
+  if (Array.isArray(value)) return 'an array';
+  if (value === null || typeof value !== 'object') return String(value);
+  return 'an object';
+}
+
+type BaseField = keyof MetricDefinitionBase | 'kind';
+
+/** The fields every metric definition may have. */
+export const METRIC_BASE_FIELDS: readonly BaseField[] = [
+  'name',
+  'kind',
+  'direction',
+  'critical',
+];
+
+/** The other fields of a metric definition, per kind. */
+export const METRIC_FIELDS: {
+  [K in MetricKind]: ReadonlyArray<
+    Exclude<keyof Extract<MetricDefinition, { kind: K }>, BaseField>
+  >;
+} = {
+  proportion: ['margin', 'rollbackMargin', 'maxRate', 'maxRatio'],
+  count: ['margin', 'rollbackMargin'],
+  distribution: ['margin', 'rollbackMargin', 'quantiles', 'max', 'unit'],
+  gauge: ['max', 'min', 'maxRelativeChange', 'unit'],
+};
 
 const KINDS = ['proportion', 'count', 'distribution', 'gauge'];
 const DIRECTIONS = ['lower-is-better', 'higher-is-better'];
@@ -47,7 +100,7 @@ export function definitionProblems(
     if (typeof d.name !== 'string' || d.name.trim() === '') {
       problems.push(`${at}.name: must be a non-empty string`);
     } else if (names.has(d.name)) {
-      problems.push(`${at}.name: "${d.name}" is used twice`);
+      problems.push(`${at}.name: ${quote(d.name)} is used twice`);
     } else {
       names.add(d.name);
     }

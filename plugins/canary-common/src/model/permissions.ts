@@ -1,8 +1,8 @@
 import { createPermission } from '@backstage/plugin-permission-common';
 
 /**
- * Permissions are resource permissions on the catalog entity, so a policy can allow them to the
- * entity's owners with the catalog's own conditions (`isEntityOwner`).
+ * Rollout permissions are resource permissions on the catalog entity, so a policy can allow them to
+ * the entity's owners with the catalog's own conditions (`isEntityOwner`).
  */
 const RESOURCE_TYPE_CATALOG_ENTITY = 'catalog-entity';
 
@@ -20,6 +20,17 @@ export const canaryRolloutLaunchPermission = createPermission({
   resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
 });
 
+/**
+ * Send a `strategy` in a launch request, overriding the configured one (within the fields
+ * `canary.policy.overridable` lists and the policy's floors). Choosing a configured preset needs
+ * only the launch permission. @public
+ */
+export const canaryRolloutOverridePermission = createPermission({
+  name: 'canary.rollout.override',
+  attributes: { action: 'create' },
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+});
+
 /** Pause, resume, promote, approve, abort or retry a rollout. @public */
 export const canaryRolloutControlPermission = createPermission({
   name: 'canary.rollout.control',
@@ -27,9 +38,20 @@ export const canaryRolloutControlPermission = createPermission({
   resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
 });
 
+/**
+ * Verify the whole audit trail's chain (`GET /audit/verify` without `rolloutId`): not tied to an
+ * entity, since the chain runs through every rollout's events. @public
+ */
+export const canaryAuditVerifyPermission = createPermission({
+  name: 'canary.audit.verify',
+  attributes: { action: 'read' },
+});
+
 /** @public */
 export const canaryPermissions = [
   canaryRolloutReadPermission,
   canaryRolloutLaunchPermission,
+  canaryRolloutOverridePermission,
   canaryRolloutControlPermission,
+  canaryAuditVerifyPermission,
 ];

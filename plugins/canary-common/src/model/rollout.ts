@@ -23,6 +23,12 @@ export interface RolloutTarget {
   metrics: string;
   /** Which WorkloadController deploys versions (`canary.backstage.io/workload`). */
   workload: string;
+  /**
+   * The entity the target was read from, as a full ref (`component:default/shop`): providers that
+   * check who owns the objects they change (the Kubernetes module's ownership mark) read it here.
+   * Set at launch.
+   */
+  entityRef?: string;
 }
 
 /** One traffic stage. Durations are milliseconds. @public */

@@ -279,6 +279,27 @@ describe('LaunchRolloutButton', () => {
     ).toBeEnabled();
   });
 
+  it("shows the platform policy's 403 with the rule that refused", async () => {
+    const refusal =
+      "refused by canary.policy.minStageDuration: stage 1 lasts 1m, the platform's minimum is 5m";
+    const canaryApi = mockCanaryApi();
+    canaryApi.launchRollout.mockRejectedValue(
+      await responseError(403, 'Forbidden', {
+        name: 'NotAllowedError',
+        message: refusal,
+      }),
+    );
+    await renderWithApis(
+      <LaunchRolloutButton entityRef={ENTITY_REF} onLaunched={jest.fn()} />,
+      { canaryApi },
+    );
+
+    const dialog = await openDialog();
+    await launchVersion(dialog, '1.2.0');
+
+    expect(await within(dialog).findByText(refusal)).toBeInTheDocument();
+  });
+
   it('launches with the server’s choice when the strategies cannot be loaded', async () => {
     const canaryApi = mockCanaryApi();
     canaryApi.getStrategies.mockRejectedValue(new Error('offline'));
