@@ -57,29 +57,31 @@ export function missingEvents(from: number, to: number): string {
     : `events ${from} to ${to} of the sequence are missing (removed)`;
 }
 
+/** An event's columns as stored, in the order both chains cover them. */
+function storedColumns(row: StoredAuditColumns): unknown[] {
+  return [
+    row.rollout_id,
+    row.entity_ref,
+    row.at,
+    row.actor,
+    row.action,
+    row.phase_before,
+    row.phase_after,
+    Number(row.stage_index),
+    row.weights_before,
+    row.weights_after,
+    row.reason,
+    row.details,
+  ];
+}
+
 /** The secret every MAC and seal is keyed with. */
 export class AuditKey {
   constructor(private readonly secret: string) {}
 
   /** An event's MAC, given the MAC of the event before it. */
   eventMac(seq: number, previous: string, row: StoredAuditColumns): string {
-    return this.mac([
-      'event',
-      seq,
-      previous,
-      row.rollout_id,
-      row.entity_ref,
-      row.at,
-      row.actor,
-      row.action,
-      row.phase_before,
-      row.phase_after,
-      Number(row.stage_index),
-      row.weights_before,
-      row.weights_after,
-      row.reason,
-      row.details,
-    ]);
+    return this.mac(['event', seq, previous, ...storedColumns(row)]);
   }
 
   /** Seals a stored pointer into the chain (the head, the last verified event). */
@@ -187,20 +189,6 @@ export class LegacyChainVerifier {
 
 /** The hash of the per-rollout sha256 chains of earlier versions. */
 export function legacyHash(previous: string, row: StoredAuditColumns): string {
-  const content = JSON.stringify([
-    previous,
-    row.rollout_id,
-    row.entity_ref,
-    row.at,
-    row.actor,
-    row.action,
-    row.phase_before,
-    row.phase_after,
-    Number(row.stage_index),
-    row.weights_before,
-    row.weights_after,
-    row.reason,
-    row.details,
-  ]);
+  const content = JSON.stringify([previous, ...storedColumns(row)]);
   return createHash('sha256').update(content).digest('hex');
 }
