@@ -460,8 +460,9 @@ const everyValue = (value: string) =>
       expect(e.cluster.weights).toEqual({ stable: 100, canary: 0 });
       expect(e.cluster.state.stable.version).toBe('1.0.0');
 
+      // Each look's own error is its verdict's detail (the explanation is the same public text).
       const explanations = (await failedLooks(e, id)).map(
-        (look: any) => look.verdicts[0].explanation,
+        (look: any) => look.verdicts[0].detail,
       );
       expect(explanations).toEqual([
         expect.stringMatching(/Prometheus has no data for .*queries\.requests/),

@@ -94,7 +94,8 @@ describe('DemoWorkload', () => {
     await waitFor(() => w.getState().canary?.ready === true);
     w.setWeights({ stable: 0, canary: 100 });
     const answers = getMany(port(w), 10, agent);
-    await sleep(50);
+    // Long enough for the requests to reach the canary on a busy machine; 1.3.0 takes ~280 ms.
+    await sleep(200);
     await w.removeCanary();
     const responses = await answers;
     expect(responses.map(r => r.headers['x-canary-arm'])).toEqual(

@@ -27,6 +27,9 @@ import { DEPLOYMENTS, Deployment } from '../kube/resources';
 import { ENTITY_LABEL, entityMark } from '../ownership';
 import { KubernetesWorkloadController } from './KubernetesWorkloadController';
 
+// Each test creates its namespace and objects over HTTP; a busy CI machine needs more than 5 s.
+jest.setTimeout(30_000);
+
 /**
  * The workload controller against the fake and, when configured, a real kube-apiserver. There is
  * no Deployment controller: `markRolledOut` reports a Deployment's pods ready, as one would.
